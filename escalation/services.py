@@ -1,0 +1,54 @@
+"""Writes to SLA timers. Called by the incident services inside their transaction."""
+
+from datetime import datetime
+
+from escalation.models import SlaTimer, TimerKind
+from incidents.models import Incident, Priority, RecordType
+
+
+def _targets(priority: Priority) -> dict[str, object]:
+    return {
+        TimerKind.RESPONSE: priority.response_target,
+        TimerKind.RESOLUTION: priority.resolution_target,
+        TimerKind.CUSTOMER_UPDATE: priority.update_interval,
+    }
+
+
+def start_timers(*, incident: Incident, at: datetime) -> list[SlaTimer]:
+    """Start the incident's timers from its priority's targets (incidents only)."""
+    if incident.record_type != RecordType.INCIDENT:
+        return []
+    timers = [
+        SlaTimer(incident=incident, kind=kind, target=target, started_at=at, due_at=at + target)
+        for kind, target in _targets(incident.priority).items()
+    ]
+    return SlaTimer.objects.bulk_create(timers)
+
+
+def retarget_timers(*, incident: Incident) -> None:
+    """A new priority moves the deadlines of the timers that have not been met."""
+    targets = _targets(incident.priority)
+    for timer in incident.timers.select_for_update().filter(met_at__isnull=True):
+        timer.target = targets[timer.kind]
+        timer.recompute_due()
+        timer.save(update_fields=["target", "due_at"])
+
+
+def pause_timers(*, incident: Incident, at: datetime) -> None:
+    """On hold: the clocks stop until the incident is worked again."""
+    incident.timers.filter(met_at__isnull=True, paused_at__isnull=True).update(paused_at=at)
+
+
+def resume_timers(*, incident: Incident, at: datetime) -> None:
+    for timer in incident.timers.select_for_update().filter(
+        met_at__isnull=True, paused_at__isnull=False
+    ):
+        timer.paused_total += at - timer.paused_at
+        timer.paused_at = None
+        timer.recompute_due()
+        timer.save(update_fields=["paused_total", "paused_at", "due_at"])
+
+
+def meet_timers(*, incident: Incident, kinds: list[str], at: datetime) -> None:
+    """Stop the clocks of these kinds: met, or no longer owed (a cancelled incident)."""
+    incident.timers.filter(kind__in=kinds, met_at__isnull=True).update(met_at=at)

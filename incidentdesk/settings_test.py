@@ -1,0 +1,22 @@
+"""Test settings: the base settings, with an embedded Redis when REDIS_URL is not set."""
+
+import os
+
+if not os.environ.get("REDIS_URL"):
+    from incidentdesk import embedded_redis
+
+    # Exported so the Daphne and Celery processes the tests start use the same server.
+    os.environ["REDIS_URL"] = embedded_redis.start_for_process()
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key")
+# One prefix per test run, shared with the servers it starts, so parallel runs never meet.
+os.environ.setdefault("CHANNELS_PREFIX", f"test-{os.getpid()}")
+
+from incidentdesk.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+admin.site.site_header = "IncidentDesk administration"
+admin.site.site_title = "IncidentDesk admin"
+
+urlpatterns = [
+    path("", include("incidents.urls")),
+    path("", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+    path("api/", include("incidents.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]

@@ -1,0 +1,15 @@
+from django.core.management.base import BaseCommand
+
+from incidents import demo
+
+
+class Command(BaseCommand):
+    help = "Load the demo matrix, categories, users and a few incidents (only what is missing)."
+
+    def handle(self, *args, **options):
+        demo.install_reference_data()
+        logins = demo.install_users()
+        created = demo.install_sample_incidents()
+        self.stdout.write(f"Demo data ready ({created} sample incidents added).")
+        for username, password, role in logins:
+            self.stdout.write(f"  {role:<11} login: {username:<11} password: {password}")

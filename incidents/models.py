@@ -1,0 +1,309 @@
+"""Incidents, the impact/urgency priority matrix, and the append-only timeline."""
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class ImpactLevel(models.Model):
+    rank = models.PositiveSmallIntegerField(unique=True, help_text="1 is the widest impact.")
+    name = models.CharField(max_length=50, unique=True)
+    criteria = models.TextField(blank=True, help_text="What agents check to choose this level.")
+
+    class Meta:
+        ordering = ["rank"]
+
+    def __str__(self):
+        return f"{self.rank} – {self.name}"
+
+
+class UrgencyLevel(models.Model):
+    rank = models.PositiveSmallIntegerField(unique=True, help_text="1 is the most urgent.")
+    name = models.CharField(max_length=50, unique=True)
+    criteria = models.TextField(blank=True, help_text="What agents check to choose this level.")
+
+    class Meta:
+        ordering = ["rank"]
+
+    def __str__(self):
+        return f"{self.rank} – {self.name}"
+
+
+class Priority(models.Model):
+    code = models.CharField(max_length=8, unique=True, help_text="P1 … P5")
+    rank = models.PositiveSmallIntegerField(unique=True, help_text="1 is handled first.")
+    name = models.CharField(max_length=50)
+    colour = models.CharField(
+        max_length=7,
+        default="#666666",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #d62728.")],
+    )
+    response_target = models.DurationField(help_text="Time to first response, e.g. 00:15:00.")
+    resolution_target = models.DurationField(help_text="Time to resolve, e.g. 04:00:00.")
+    update_interval = models.DurationField(help_text="How often the customer must be updated.")
+
+    class Meta:
+        ordering = ["rank"]
+        verbose_name_plural = "priorities"
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class PriorityMatrix(models.Model):
+    """The organisation's impact × urgency grid; its version is stamped on every incident."""
+
+    name = models.CharField(max_length=80, default="Priority matrix")
+    # Bumped on every save of the grid; 0 until the first grid is saved.
+    version = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name_plural = "priority matrix"
+
+    def __str__(self):
+        return f"{self.name} (version {self.version})"
+
+
+class MatrixCell(models.Model):
+    matrix = models.ForeignKey(PriorityMatrix, on_delete=models.CASCADE, related_name="cells")
+    impact = models.ForeignKey(ImpactLevel, on_delete=models.CASCADE, related_name="+")
+    urgency = models.ForeignKey(UrgencyLevel, on_delete=models.CASCADE, related_name="+")
+    priority = models.ForeignKey(Priority, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["matrix", "impact", "urgency"], name="one_cell_per_impact_urgency"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.impact.name} × {self.urgency.name} → {self.priority.code}"
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=80, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+    active = models.BooleanField(default=True)
+    questions = models.TextField(blank=True, help_text="Questions to ask the caller, one a line.")
+    checklist = models.TextField(blank=True, help_text="Checks before saving, one a line.")
+    quick_reference = models.TextField(blank=True, help_text="Short notes shown while logging.")
+    default_impact = models.ForeignKey(
+        ImpactLevel, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def question_list(self):
+        return [line.strip() for line in self.questions.splitlines() if line.strip()]
+
+    @property
+    def checklist_items(self):
+        return [line.strip() for line in self.checklist.splitlines() if line.strip()]
+
+
+class RecordType(models.TextChoices):
+    INCIDENT = "incident", "Incident"
+    SERVICE_REQUEST = "service_request", "Service request"
+    QUERY = "query", "Query or complaint"
+
+
+class ContactChannel(models.TextChoices):
+    PHONE = "phone", "Phone"
+    EMAIL = "email", "Email"
+    CHAT = "chat", "Web chat"
+    SOCIAL = "social", "Social media"
+    SMS = "sms", "SMS"
+    WALK_IN = "walk_in", "In person"
+    WEB = "web", "Web form"
+
+
+class Status(models.TextChoices):
+    LOGGED = "logged", "Logged"
+    DISPATCHED = "dispatched", "Dispatched"
+    IN_PROGRESS = "in_progress", "In progress"
+    ON_HOLD = "on_hold", "On hold"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+    REOPENED = "reopened", "Reopened"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+_WORKING = {
+    Status.DISPATCHED,
+    Status.IN_PROGRESS,
+    Status.ON_HOLD,
+    Status.RESOLVED,
+    Status.CANCELLED,
+}
+
+# The lifecycle in product.md: every status an incident may move to from each status.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.LOGGED: frozenset(_WORKING),
+    Status.DISPATCHED: frozenset(
+        {Status.IN_PROGRESS, Status.ON_HOLD, Status.RESOLVED, Status.CANCELLED}
+    ),
+    Status.IN_PROGRESS: frozenset({Status.ON_HOLD, Status.RESOLVED, Status.CANCELLED}),
+    Status.ON_HOLD: frozenset({Status.IN_PROGRESS, Status.RESOLVED, Status.CANCELLED}),
+    Status.RESOLVED: frozenset({Status.CLOSED, Status.REOPENED}),
+    Status.CLOSED: frozenset({Status.REOPENED}),
+    Status.REOPENED: frozenset(_WORKING),
+    Status.CANCELLED: frozenset(),
+}
+# Moving to these needs a written reason on the timeline.
+REASON_REQUIRED = frozenset({Status.CANCELLED, Status.REOPENED, Status.ON_HOLD})
+CLOSED_STATUSES = frozenset({Status.CLOSED, Status.CANCELLED})
+OPEN_STATUSES = frozenset(set(Status) - CLOSED_STATUSES)
+
+
+class Incident(models.Model):
+    record_type = models.CharField(
+        max_length=20, choices=RecordType.choices, default=RecordType.INCIDENT
+    )
+    contact_channel = models.CharField(max_length=10, choices=ContactChannel.choices)
+    received_at = models.DateTimeField(default=timezone.now)
+    caller_name = models.CharField(max_length=120, blank=True)
+    caller_phone = models.CharField(max_length=40, blank=True)
+    caller_email = models.EmailField(max_length=254, blank=True)
+    location = models.CharField(max_length=255, blank=True)
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="incidents")
+    summary = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    asset_refs = models.JSONField(default=list, blank=True)
+    impact = models.ForeignKey(ImpactLevel, on_delete=models.PROTECT, related_name="+")
+    urgency = models.ForeignKey(UrgencyLevel, on_delete=models.PROTECT, related_name="+")
+    # Computed from the matrix by the services, never typed.
+    priority = models.ForeignKey(Priority, on_delete=models.PROTECT, related_name="incidents")
+    matrix_version = models.PositiveIntegerField()
+    priority_justification = models.TextField(blank=True)
+    details_confirmed_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.LOGGED)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="logged_incidents"
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [
+            ("reprioritise_incident", "Can reprioritise an incident"),
+            ("view_board", "Can watch the dispatch board"),
+        ]
+        indexes = [
+            # The board and the open list: open incidents by priority, then age.
+            models.Index(
+                fields=["priority", "created_at"],
+                name="open_by_priority",
+                condition=~Q(status__in=["closed", "cancelled"]),
+            ),
+            # Likely duplicates: same category, recent.
+            models.Index(fields=["category", "created_at"], name="by_category_recent"),
+            models.Index(fields=["status", "created_at"], name="by_status_recent"),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} {self.summary}"
+
+    @property
+    def reference(self) -> str:
+        # Ids come from a sequence (AUTOINCREMENT on SQLite), so a reference is never reused.
+        return reference_for(self.pk)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def details_confirmed(self) -> bool:
+        return self.details_confirmed_at is not None
+
+    def allowed_statuses(self) -> list[str]:
+        return [s for s in Status if s in TRANSITIONS[self.status]]
+
+
+REFERENCE_PREFIX = "INC-"
+
+
+def reference_for(pk: int | None) -> str:
+    return f"{REFERENCE_PREFIX}{pk:06d}" if pk else ""
+
+
+def pk_from_reference(text: str) -> int | None:
+    """INC-000123, inc-123 or 123 → 123; anything else → None."""
+    text = text.strip().upper().removeprefix(REFERENCE_PREFIX)
+    return int(text) if text.isdigit() and len(text) < 12 else None
+
+
+class EventKind(models.TextChoices):
+    LOGGED = "logged", "Logged"
+    UPDATED = "updated", "Details updated"
+    DETAILS_CONFIRMED = "details_confirmed", "Details read back to caller"
+    STATUS_CHANGED = "status_changed", "Status changed"
+    REPRIORITISED = "reprioritised", "Reprioritised"
+    LINKED = "linked", "Linked to parent"
+    UNLINKED = "unlinked", "Unlinked from parent"
+    CHILD_LINKED = "child_linked", "Call linked"
+    CHILD_UNLINKED = "child_unlinked", "Call unlinked"
+
+
+class IncidentEvent(models.Model):
+    """The timeline: one row per change, never edited or deleted."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=40, choices=EventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    data = models.JSONField(default=dict, blank=True)
+    rationale = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["incident", "id"], name="timeline_by_incident")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("The timeline is append-only: events cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("The timeline is append-only: events cannot be deleted.")
+
+
+class IdempotencyKey(models.Model):
+    """Remembers which incident a client's Idempotency-Key created, so a retry replays it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the request body.")
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="one_incident_per_key")]
+
+    def __str__(self):
+        return self.key

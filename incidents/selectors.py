@@ -1,0 +1,127 @@
+"""Reads shared by the pages, the API and the services, with their query counts bounded."""
+
+from datetime import timedelta
+from difflib import SequenceMatcher
+
+from django.conf import settings
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from escalation.models import SlaTimer
+from incidents.errors import MatrixIncomplete
+from incidents.models import (
+    CLOSED_STATUSES,
+    Category,
+    ImpactLevel,
+    Incident,
+    IncidentEvent,
+    MatrixCell,
+    Priority,
+    PriorityMatrix,
+    UrgencyLevel,
+    pk_from_reference,
+)
+
+
+def current_matrix() -> PriorityMatrix | None:
+    return PriorityMatrix.objects.order_by("pk").first()
+
+
+def matrix_cell(*, impact: ImpactLevel, urgency: UrgencyLevel) -> tuple[MatrixCell, PriorityMatrix]:
+    """The cell of the current matrix for this impact and urgency."""
+    matrix = current_matrix()
+    cell = (
+        MatrixCell.objects.select_related("priority")
+        .filter(matrix=matrix, impact=impact, urgency=urgency)
+        .first()
+    )
+    if cell is None:
+        raise MatrixIncomplete(
+            f"The priority matrix has no cell for impact “{impact.name}” × urgency "
+            f"“{urgency.name}”. Ask an admin to complete the matrix."
+        )
+    return cell, matrix
+
+
+def matrix_grid() -> dict:
+    """Levels, priorities and every cell of the current matrix, for the API and the pages."""
+    matrix = current_matrix()
+    cells = MatrixCell.objects.filter(matrix=matrix).select_related("priority")
+    return {
+        "matrix": matrix,
+        "impacts": list(ImpactLevel.objects.all()),
+        "urgencies": list(UrgencyLevel.objects.all()),
+        "priorities": list(Priority.objects.all()),
+        "cells": {(c.impact_id, c.urgency_id): c.priority for c in cells},
+    }
+
+
+def incidents_for_list() -> QuerySet[Incident]:
+    """Incidents with everything a list row shows, in a fixed number of queries."""
+    return Incident.objects.select_related(
+        "category", "priority", "impact", "urgency", "created_by", "parent"
+    ).prefetch_related(
+        Prefetch("timers", queryset=SlaTimer.objects.order_by("due_at")),
+    )
+
+
+def open_incidents() -> QuerySet[Incident]:
+    return incidents_for_list().exclude(status__in=CLOSED_STATUSES)
+
+
+def search(queryset: QuerySet[Incident], text: str) -> QuerySet[Incident]:
+    """Match a reference, the caller, the location or an asset reference."""
+    text = text.strip()
+    if not text:
+        return queryset
+    condition = (
+        Q(caller_name__icontains=text)
+        | Q(caller_phone__icontains=text)
+        | Q(caller_email__icontains=text)
+        | Q(location__icontains=text)
+        | Q(summary__icontains=text)
+        | Q(asset_refs__icontains=text)
+    )
+    pk = pk_from_reference(text)
+    if pk is not None:
+        condition |= Q(pk=pk)
+    return queryset.filter(condition)
+
+
+def incident_detail(pk: int) -> Incident:
+    return incidents_for_list().prefetch_related("children").get(pk=pk)
+
+
+def timeline(incident: Incident) -> QuerySet[IncidentEvent]:
+    return incident.events.select_related("actor").order_by("id")
+
+
+def _similar(a: str, b: str) -> float:
+    a, b = " ".join(a.lower().split()), " ".join(b.lower().split())
+    if not a or not b:
+        return 0.0
+    if a in b or b in a:
+        return 1.0
+    return SequenceMatcher(None, a, b).ratio()
+
+
+def likely_duplicates(
+    *, category: Category | None, location: str, exclude_pk: int | None = None, limit: int = 5
+) -> list[Incident]:
+    """Open incidents in the same category, logged recently, at a similar location."""
+    if category is None or not location.strip():
+        return []
+    since = timezone.now() - timedelta(minutes=settings.DUPLICATE_WINDOW_MINUTES)
+    candidates = (
+        open_incidents()
+        .filter(category=category, created_at__gte=since, parent__isnull=True)
+        .exclude(pk=exclude_pk)
+    )
+    scored = [(_similar(location, c.location), c) for c in candidates[:200]]
+    scored = [(score, c) for score, c in scored if score >= 0.6]
+    scored.sort(key=lambda pair: (-pair[0], -pair[1].created_at.timestamp()))
+    return [c for _, c in scored[:limit]]
+
+
+def active_categories() -> QuerySet[Category]:
+    return Category.objects.filter(active=True).select_related("default_impact")

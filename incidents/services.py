@@ -1,0 +1,494 @@
+"""Every write to an incident: one function per use case, one transaction each.
+
+Each locks what it changes, checks the rule, saves with update_fields, bumps the version,
+appends a timeline event and (through incidents.events) publishes it after commit.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from escalation import services as timers
+from escalation.models import TimerKind
+from incidents import events, selectors
+from incidents.errors import (
+    Conflict,
+    IdempotencyMismatch,
+    IncidentInvalid,
+    InvalidTransition,
+)
+from incidents.models import (
+    REASON_REQUIRED,
+    TRANSITIONS,
+    Category,
+    EventKind,
+    IdempotencyKey,
+    ImpactLevel,
+    Incident,
+    MatrixCell,
+    Priority,
+    PriorityMatrix,
+    RecordType,
+    Status,
+    UrgencyLevel,
+)
+
+# What update_incident may change; priority and status have their own services.
+EDITABLE_FIELDS = frozenset(
+    {
+        "contact_channel",
+        "caller_name",
+        "caller_phone",
+        "caller_email",
+        "location",
+        "latitude",
+        "longitude",
+        "category",
+        "summary",
+        "description",
+        "asset_refs",
+        "priority_justification",
+    }
+)
+
+
+def missing_fields(values: dict) -> dict[str, list[str]]:
+    """The mandatory-field rules of the standard, with a message for each field missing."""
+    errors: dict[str, list[str]] = {}
+
+    def need(field, message):
+        if values.get(field) in (None, "", [], ()):
+            errors[field] = [message]
+
+    need("contact_channel", "Say how the caller contacted us.")
+    need("caller_name", "Enter the caller's name (or 'Anonymous' if they will not give it).")
+    if not values.get("caller_phone") and not values.get("caller_email"):
+        message = "Enter a phone number or an email address so we can reach the caller."
+        errors["caller_phone"] = [message]
+        errors["caller_email"] = [message]
+    if values.get("record_type", RecordType.INCIDENT) == RecordType.INCIDENT:
+        need("location", "Enter the exact location of the incident.")
+    need("category", "Choose a category.")
+    need("summary", "Describe the incident in a short summary.")
+    need("impact", "Choose the impact.")
+    need("urgency", "Choose the urgency.")
+    if (values.get("latitude") is None) != (values.get("longitude") is None):
+        errors["latitude"] = ["Give both latitude and longitude, or neither."]
+    return errors
+
+
+def _fields_of(incident: Incident) -> dict:
+    return {f: getattr(incident, f) for f in EDITABLE_FIELDS | {"record_type", "impact", "urgency"}}
+
+
+@dataclass(frozen=True)
+class Logged:
+    incident: Incident
+    replayed: bool  # True when an Idempotency-Key retry returned the first incident
+
+
+def log_incident(
+    *,
+    actor,
+    contact_channel: str,
+    category: Category | None,
+    summary: str,
+    impact: ImpactLevel | None,
+    urgency: UrgencyLevel | None,
+    record_type: str = RecordType.INCIDENT,
+    caller_name: str = "",
+    caller_phone: str = "",
+    caller_email: str = "",
+    location: str = "",
+    latitude=None,
+    longitude=None,
+    description: str = "",
+    asset_refs: list[str] | None = None,
+    priority_justification: str = "",
+    details_confirmed: bool = False,
+    received_at: datetime | None = None,
+    parent: Incident | None = None,
+    idempotency_key: str = "",
+    fingerprint: str = "",
+) -> Logged:
+    """Log a new incident (or replay the one an earlier request with this key logged)."""
+    values = {k: v for k, v in locals().items() if k not in {"actor", "idempotency_key"}}
+    if idempotency_key:
+        earlier = _replay(actor=actor, key=idempotency_key, fingerprint=fingerprint)
+        if earlier:
+            return earlier
+    errors = missing_fields(values)
+    if errors:
+        raise IncidentInvalid(errors)
+    try:
+        with transaction.atomic():
+            incident = _create(actor=actor, values=values)
+            if idempotency_key:
+                IdempotencyKey.objects.create(
+                    user=actor, key=idempotency_key, fingerprint=fingerprint, incident=incident
+                )
+    except IntegrityError:
+        # A concurrent request with the same key won the race: answer with its incident.
+        earlier = idempotency_key and _replay(
+            actor=actor, key=idempotency_key, fingerprint=fingerprint
+        )
+        if not earlier:
+            raise
+        return earlier
+    return Logged(incident=incident, replayed=False)
+
+
+def _replay(*, actor, key: str, fingerprint: str) -> Logged | None:
+    horizon = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
+    earlier = (
+        IdempotencyKey.objects.select_related("incident")
+        .filter(user=actor, key=key, created_at__gte=horizon)
+        .first()
+    )
+    if earlier is None:
+        return None
+    if earlier.fingerprint != fingerprint:
+        raise IdempotencyMismatch(
+            "This Idempotency-Key was already used for a different request. "
+            "Use a new key for a new incident."
+        )
+    return Logged(incident=earlier.incident, replayed=True)
+
+
+def _create(*, actor, values: dict) -> Incident:
+    now = timezone.now()
+    fields = dict(values)
+    parent = fields.pop("parent")
+    details_confirmed = fields.pop("details_confirmed")
+    del fields["fingerprint"]
+    cell, matrix = selectors.matrix_cell(impact=fields["impact"], urgency=fields["urgency"])
+    if parent is not None:
+        _check_parent(child=None, parent=parent)
+    fields["received_at"] = fields["received_at"] or now
+    fields["asset_refs"] = list(fields["asset_refs"] or [])
+    incident = Incident.objects.create(
+        **fields,
+        priority=cell.priority,
+        matrix_version=matrix.version,
+        details_confirmed_at=now if details_confirmed else None,
+        created_by=actor,
+        parent=parent,
+    )
+    timers.start_timers(incident=incident, at=now)
+    events.record(
+        incident=incident,
+        kind=EventKind.LOGGED,
+        actor=actor,
+        data={
+            "priority": cell.priority.code,
+            "impact": incident.impact.name,
+            "urgency": incident.urgency.name,
+            "matrix_version": matrix.version,
+            "details_confirmed": details_confirmed,
+            "parent": parent.reference if parent else None,
+        },
+        rationale=incident.priority_justification,
+    )
+    if parent is not None:
+        _record_child_linked(parent=parent, child=incident, actor=actor, rationale="")
+    return incident
+
+
+def _locked(incident_id: int, expected_version: int | None) -> Incident:
+    incident = (
+        Incident.objects.select_for_update()
+        .select_related("priority", "impact", "urgency", "category")
+        .get(pk=incident_id)
+    )
+    if expected_version is not None and expected_version != incident.version:
+        raise Conflict(reference=incident.reference, current_version=incident.version)
+    return incident
+
+
+def _save(incident: Incident, fields: list[str]) -> None:
+    incident.version += 1
+    incident.save(update_fields=[*fields, "version", "updated_at"])
+
+
+@transaction.atomic
+def update_incident(
+    *, incident_id: int, actor, expected_version: int, changes: dict, rationale: str = ""
+) -> Incident:
+    """Edit details. A stale expected_version is refused with Conflict, never overwritten."""
+    unknown = set(changes) - EDITABLE_FIELDS
+    if unknown:
+        raise IncidentInvalid({f: ["This field cannot be changed here."] for f in sorted(unknown)})
+    incident = _locked(incident_id, expected_version)
+    changed = {
+        field: [events.jsonable(getattr(incident, field)), events.jsonable(value)]
+        for field, value in changes.items()
+        if getattr(incident, field) != value
+    }
+    if not changed:
+        return incident
+    errors = missing_fields({**_fields_of(incident), **changes})
+    if errors:
+        raise IncidentInvalid(errors)
+    for field in changed:
+        setattr(incident, field, changes[field])
+    _save(incident, list(changed))
+    events.record(
+        incident=incident,
+        kind=EventKind.UPDATED,
+        actor=actor,
+        data={"changes": changed},
+        rationale=rationale,
+    )
+    return incident
+
+
+@transaction.atomic
+def confirm_details(*, incident_id: int, actor, expected_version: int | None = None) -> Incident:
+    """The agent read the details back to the caller and the caller agreed."""
+    incident = _locked(incident_id, expected_version)
+    if incident.details_confirmed_at is None:
+        incident.details_confirmed_at = timezone.now()
+        _save(incident, ["details_confirmed_at"])
+        events.record(incident=incident, kind=EventKind.DETAILS_CONFIRMED, actor=actor)
+    return incident
+
+
+@transaction.atomic
+def change_status(
+    *,
+    incident_id: int,
+    actor,
+    to_status: str,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> Incident:
+    incident = _locked(incident_id, expected_version)
+    from_status = incident.status
+    if to_status not in TRANSITIONS.get(from_status, ()):
+        raise InvalidTransition(
+            f"{incident.reference} is {Status(from_status).label.lower()}: it cannot move to "
+            f"“{_label(to_status)}”. Allowed next: "
+            f"{', '.join(Status(s).label for s in incident.allowed_statuses()) or 'none'}."
+        )
+    reason = reason.strip()
+    if to_status in REASON_REQUIRED and not reason:
+        raise IncidentInvalid({"reason": [f"Give a reason to mark it {_label(to_status)}."]})
+    now = timezone.now()
+    if from_status == Status.ON_HOLD:
+        timers.resume_timers(incident=incident, at=now)
+    if to_status == Status.ON_HOLD:
+        timers.pause_timers(incident=incident, at=now)
+    stopped = {
+        Status.DISPATCHED: [TimerKind.RESPONSE],
+        Status.IN_PROGRESS: [TimerKind.RESPONSE],
+        Status.RESOLVED: list(TimerKind),
+        Status.CANCELLED: list(TimerKind),
+    }.get(to_status)
+    if stopped:
+        timers.meet_timers(incident=incident, kinds=stopped, at=now)
+    incident.status = to_status
+    _save(incident, ["status"])
+    events.record(
+        incident=incident,
+        kind=EventKind.STATUS_CHANGED,
+        actor=actor,
+        data={"from": from_status, "to": to_status},
+        rationale=reason,
+    )
+    return incident
+
+
+def _label(status: str) -> str:
+    return Status(status).label if status in Status.values else str(status)
+
+
+@transaction.atomic
+def reprioritise(
+    *,
+    incident_id: int,
+    actor,
+    impact: ImpactLevel,
+    urgency: UrgencyLevel,
+    reason: str,
+    expected_version: int | None = None,
+) -> Incident:
+    """New impact and urgency, priority recomputed from the matrix, with a mandatory reason."""
+    if not reason.strip():
+        raise IncidentInvalid({"reason": ["Say why the priority changes."]})
+    incident = _locked(incident_id, expected_version)
+    if not incident.is_open:
+        raise InvalidTransition(f"{incident.reference} is {incident.status}: reopen it first.")
+    cell, matrix = selectors.matrix_cell(impact=impact, urgency=urgency)
+    before = {
+        "impact": incident.impact.name,
+        "urgency": incident.urgency.name,
+        "priority": incident.priority.code,
+    }
+    incident.impact, incident.urgency, incident.priority = impact, urgency, cell.priority
+    incident.matrix_version = matrix.version
+    incident.priority_justification = reason.strip()
+    _save(incident, ["impact", "urgency", "priority", "matrix_version", "priority_justification"])
+    timers.retarget_timers(incident=incident)
+    events.record(
+        incident=incident,
+        kind=EventKind.REPRIORITISED,
+        actor=actor,
+        data={
+            "from": before,
+            "to": {"impact": impact.name, "urgency": urgency.name, "priority": cell.priority.code},
+            "matrix_version": matrix.version,
+        },
+        rationale=reason.strip(),
+    )
+    return incident
+
+
+def _check_parent(*, child: Incident | None, parent: Incident) -> None:
+    if child is not None and child.pk == parent.pk:
+        raise IncidentInvalid({"parent": ["An incident cannot be linked to itself."]})
+    if parent.parent_id is not None:
+        raise IncidentInvalid(
+            {
+                "parent": [
+                    f"{parent.reference} is itself linked to {parent.parent.reference}: "
+                    f"link to {parent.parent.reference} instead."
+                ]
+            }
+        )
+    if child is not None and child.children.exists():
+        raise IncidentInvalid(
+            {
+                "parent": [
+                    f"{child.reference} has calls linked to it, "
+                    "so it cannot be linked under another."
+                ]
+            }
+        )
+    if not parent.is_open:
+        raise IncidentInvalid({"parent": [f"{parent.reference} is {parent.status}."]})
+
+
+def _record_child_linked(*, parent: Incident, child: Incident, actor, rationale: str) -> None:
+    events.record(
+        incident=parent,
+        kind=EventKind.CHILD_LINKED,
+        actor=actor,
+        data={"child": child.reference},
+        rationale=rationale,
+    )
+
+
+@transaction.atomic
+def link_to_parent(
+    *,
+    incident_id: int,
+    parent_id: int,
+    actor,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> Incident:
+    """Several calls about one event: this incident becomes a linked call of the parent."""
+    # Lock both rows in id order so two links at once cannot deadlock.
+    locked = {
+        i.pk: i
+        for i in Incident.objects.select_for_update()
+        .select_related("parent")
+        .filter(pk__in=[incident_id, parent_id])
+        .order_by("pk")
+    }
+    incident, parent = locked.get(incident_id), locked.get(parent_id)
+    if parent is None:
+        raise IncidentInvalid({"parent": ["There is no such incident to link to."]})
+    if expected_version is not None and expected_version != incident.version:
+        raise Conflict(reference=incident.reference, current_version=incident.version)
+    if incident.parent_id == parent.pk:
+        return incident
+    if incident.parent_id is not None:
+        raise IncidentInvalid(
+            {
+                "parent": [
+                    f"{incident.reference} is already linked to "
+                    f"{incident.parent.reference}: unlink it first."
+                ]
+            }
+        )
+    _check_parent(child=incident, parent=parent)
+    incident.parent = parent
+    _save(incident, ["parent"])
+    events.record(
+        incident=incident,
+        kind=EventKind.LINKED,
+        actor=actor,
+        data={"parent": parent.reference},
+        rationale=reason,
+    )
+    _record_child_linked(parent=parent, child=incident, actor=actor, rationale=reason)
+    return incident
+
+
+@transaction.atomic
+def unlink(
+    *, incident_id: int, actor, reason: str, expected_version: int | None = None
+) -> Incident:
+    if not reason.strip():
+        raise IncidentInvalid({"reason": ["Say why this call is not part of that incident."]})
+    incident = _locked(incident_id, expected_version)
+    parent = incident.parent
+    if parent is None:
+        return incident
+    incident.parent = None
+    _save(incident, ["parent"])
+    events.record(
+        incident=incident,
+        kind=EventKind.UNLINKED,
+        actor=actor,
+        data={"parent": parent.reference},
+        rationale=reason.strip(),
+    )
+    events.record(
+        incident=parent,
+        kind=EventKind.CHILD_UNLINKED,
+        actor=actor,
+        data={"child": incident.reference},
+        rationale=reason.strip(),
+    )
+    return incident
+
+
+@transaction.atomic
+def save_matrix(*, cells: dict[tuple[int, int], int], actor) -> PriorityMatrix:
+    """Replace the whole grid at once and bump its version: {(impact_id, urgency_id): priority_id}.
+
+    Incidents keep the version they were prioritised with.
+    """
+    impacts = set(ImpactLevel.objects.values_list("pk", flat=True))
+    urgencies = set(UrgencyLevel.objects.values_list("pk", flat=True))
+    expected = {(i, u) for i in impacts for u in urgencies}
+    if set(cells) != expected:
+        raise IncidentInvalid(
+            {
+                "matrix": [
+                    "Every impact × urgency cell needs exactly one priority: "
+                    "the grid is incomplete."
+                ]
+            }
+        )
+    priorities = set(Priority.objects.values_list("pk", flat=True))
+    if not set(cells.values()) <= priorities:
+        raise IncidentInvalid({"matrix": ["A cell names a priority that does not exist."]})
+    matrix = PriorityMatrix.objects.select_for_update().order_by("pk").first()
+    if matrix is None:
+        matrix = PriorityMatrix.objects.create(updated_by=actor, version=1)
+    else:
+        matrix.version += 1
+        matrix.updated_by = actor
+        matrix.save(update_fields=["version", "updated_by", "updated_at"])
+    matrix.cells.all().delete()
+    MatrixCell.objects.bulk_create(
+        MatrixCell(matrix=matrix, impact_id=i, urgency_id=u, priority_id=p)
+        for (i, u), p in cells.items()
+    )
+    return matrix

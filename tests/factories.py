@@ -1,0 +1,54 @@
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from incidents import services
+from incidents.models import Category, ImpactLevel, UrgencyLevel
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.django.Password("pass-for-tests")
+
+    @factory.post_generation
+    def role(user, create, extracted, **kwargs):
+        if create and extracted:
+            user.groups.add(Group.objects.get(name=extracted))
+
+
+def agent(**kwargs):
+    return UserFactory(role="Agent", **kwargs)
+
+
+def supervisor(**kwargs):
+    return UserFactory(role="Supervisor", **kwargs)
+
+
+def admin_user(**kwargs):
+    return UserFactory(role="Admin", is_staff=True, **kwargs)
+
+
+def call_details(**overrides) -> dict:
+    """What an agent types for a typical call; the demo reference data must be installed."""
+    details = {
+        "contact_channel": "phone",
+        "caller_name": "Ruth Okafor",
+        "caller_phone": "07700 900123",
+        "location": "Block B, 2nd floor kitchen",
+        "category": Category.objects.get(slug="water-leak"),
+        "summary": "Water pouring through the ceiling",
+        "impact": ImpactLevel.objects.get(rank=2),
+        "urgency": UrgencyLevel.objects.get(rank=1),
+    }
+    details.update(overrides)
+    return details
+
+
+def log(actor=None, **overrides):
+    """Log an incident through the one write path."""
+    return services.log_incident(actor=actor or agent(), **call_details(**overrides)).incident
