@@ -199,7 +199,7 @@ def _create(*, actor, values: dict) -> Incident:
 
 def _locked(incident_id: int, expected_version: int | None) -> Incident:
     incident = (
-        Incident.objects.select_for_update()
+        Incident.objects.select_for_update(of=("self",))
         .select_related("priority", "impact", "urgency", "category")
         .get(pk=incident_id)
     )
@@ -394,7 +394,7 @@ def link_to_parent(
     # Lock both rows in id order so two links at once cannot deadlock.
     locked = {
         i.pk: i
-        for i in Incident.objects.select_for_update()
+        for i in Incident.objects.select_for_update(of=("self",))
         .select_related("parent")
         .filter(pk__in=[incident_id, parent_id])
         .order_by("pk")
