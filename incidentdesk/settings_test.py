@@ -2,7 +2,8 @@
 
 import os
 
-if not os.environ.get("REDIS_URL"):
+EMBEDDED_REDIS = not os.environ.get("REDIS_URL")
+if EMBEDDED_REDIS:
     from incidentdesk import embedded_redis
 
     # Exported so the Daphne and Celery processes the tests start use the same server.
@@ -12,7 +13,7 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key")
 # One prefix per test run, shared with the servers it starts, so parallel runs never meet.
 os.environ.setdefault("CHANNELS_PREFIX", f"test-{os.getpid()}")
 
-from incidentdesk.settings import *  # noqa: F403
+from incidentdesk.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

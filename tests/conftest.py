@@ -12,6 +12,21 @@ def pytest_report_header(config):
     return f"database: {engine}; redis: {os.environ.get('REDIS_URL')}"
 
 
+def pytest_sessionstart(session):
+    """In CI the suite must run on the real services: refuse the embedded fallbacks loudly."""
+    from django.conf import settings
+
+    if os.environ.get("CI") != "true":
+        return
+    problems = []
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        problems.append("DATABASE_URL does not point at PostgreSQL")
+    if settings.EMBEDDED_REDIS:
+        problems.append("REDIS_URL is not set (the embedded Redis would be used)")
+    if problems:
+        pytest.exit("CI=true but " + "; ".join(problems), returncode=3)
+
+
 @pytest.fixture
 def reference_data(db):
     """The demo matrix (3 impacts × 3 urgencies → P1…P5), priorities and categories."""
