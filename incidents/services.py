@@ -115,7 +115,10 @@ def log_incident(
     fingerprint: str = "",
 ) -> Logged:
     """Log a new incident (or replay the one an earlier request with this key logged)."""
-    values = {k: v for k, v in locals().items() if k not in {"actor", "idempotency_key"}}
+    # The incident's own fields, as given (everything but who and the retry key).
+    values = {
+        k: v for k, v in locals().items() if k not in {"actor", "idempotency_key", "fingerprint"}
+    }
     if idempotency_key:
         earlier = _replay(actor=actor, key=idempotency_key, fingerprint=fingerprint)
         if earlier:
@@ -163,7 +166,6 @@ def _create(*, actor, values: dict) -> Incident:
     fields = dict(values)
     parent = fields.pop("parent")
     details_confirmed = fields.pop("details_confirmed")
-    del fields["fingerprint"]
     cell, matrix = selectors.matrix_cell(impact=fields["impact"], urgency=fields["urgency"])
     if parent is not None:
         _check_parent(child=None, parent=parent)
