@@ -145,13 +145,12 @@ def log_incident(
 
 
 def _replay(*, actor, key: str, fingerprint: str) -> Logged | None:
-    horizon = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
-    earlier = (
-        IdempotencyKey.objects.select_related("incident")
-        .filter(user=actor, key=key, created_at__gte=horizon)
-        .first()
-    )
+    earlier = IdempotencyKey.objects.select_related("incident").filter(user=actor, key=key).first()
     if earlier is None:
+        return None
+    if earlier.created_at < _idempotency_horizon():
+        # Expired: the key may name a new request now.
+        earlier.delete()
         return None
     if earlier.fingerprint != fingerprint:
         raise IdempotencyMismatch(
@@ -159,6 +158,16 @@ def _replay(*, actor, key: str, fingerprint: str) -> Logged | None:
             "Use a new key for a new incident."
         )
     return Logged(incident=earlier.incident, replayed=True)
+
+
+def _idempotency_horizon() -> datetime:
+    return timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
+
+
+def purge_expired_idempotency_keys() -> int:
+    """Forget retry keys older than their time to live; returns how many were removed."""
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=_idempotency_horizon()).delete()
+    return deleted
 
 
 def _create(*, actor, values: dict) -> Incident:

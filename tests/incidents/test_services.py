@@ -7,7 +7,15 @@ from django.utils import timezone
 from escalation.models import TimerKind
 from incidents import services
 from incidents.errors import Conflict, IdempotencyMismatch, IncidentInvalid, InvalidTransition
-from incidents.models import EventKind, ImpactLevel, Incident, IncidentEvent, Status, UrgencyLevel
+from incidents.models import (
+    EventKind,
+    IdempotencyKey,
+    ImpactLevel,
+    Incident,
+    IncidentEvent,
+    Status,
+    UrgencyLevel,
+)
 from tests.factories import agent, call_details, log, supervisor
 
 pytestmark = pytest.mark.django_db
@@ -88,10 +96,13 @@ def test_publish_happens_only_after_commit(reference_data, django_capture_on_com
 def test_a_rolled_back_incident_publishes_nothing(
     reference_data, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks() as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            log()
-            raise RuntimeError("caller hung up and the form was abandoned")
+    with (
+        django_capture_on_commit_callbacks() as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        log()
+        raise RuntimeError("caller hung up and the form was abandoned")
 
     assert callbacks == []
     assert not Incident.objects.exists()
@@ -286,3 +297,27 @@ def test_matrix_must_be_complete(reference_data):
 def test_received_at_defaults_to_now(reference_data):
     before = timezone.now()
     assert log().received_at >= before
+
+
+def test_an_expired_key_is_forgotten_and_may_name_a_new_request(reference_data):
+    user = agent()
+    first = services.log_incident(
+        actor=user, idempotency_key="k1", fingerprint="abc", **call_details()
+    )
+    IdempotencyKey.objects.update(created_at=timezone.now() - timedelta(days=2))
+
+    second = services.log_incident(
+        actor=user, idempotency_key="k1", fingerprint="xyz", **call_details()
+    )
+
+    assert not second.replayed and second.incident.pk != first.incident.pk
+
+
+def test_purge_removes_only_expired_keys(reference_data):
+    user = agent()
+    for key in ("old", "new"):
+        services.log_incident(actor=user, idempotency_key=key, fingerprint=key, **call_details())
+    IdempotencyKey.objects.filter(key="old").update(created_at=timezone.now() - timedelta(days=2))
+
+    assert services.purge_expired_idempotency_keys() == 1
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
