@@ -142,9 +142,10 @@ globals().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="incidentdesk@localhost")
 
 REST_FRAMEWORK = {
+    # Token first: an anonymous request then gets 401 with "WWW-Authenticate: Token", not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -157,6 +158,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Create, read and update incidents; read the priority matrix.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Status appears in several fields (status, allowed_statuses, filters): one enum for all.
+    "ENUM_NAME_OVERRIDES": {"IncidentStatusEnum": "incidents.models.Status"},
 }
 
 LOGGING = {

@@ -1,0 +1,420 @@
+"""The REST API: validate the request, call the one service, answer with the incident."""
+
+import hashlib
+import json
+import re
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, NotFound, ParseError, ValidationError
+from rest_framework.generics import ListAPIView
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
+
+from incidents import selectors, services
+from incidents.events import event_message
+from incidents.models import IdempotencyKey, Incident, Priority
+from incidents.serializers import (
+    CategorySerializer,
+    EventMessageSerializer,
+    IncidentChangesSerializer,
+    IncidentDetailSerializer,
+    IncidentFilterSerializer,
+    IncidentInputSerializer,
+    IncidentSerializer,
+    LinkSerializer,
+    PriorityMatrixSerializer,
+    PrioritySerializer,
+    ReasonSerializer,
+    ReprioritiseSerializer,
+    StatusChangeSerializer,
+    VersionedSerializer,
+)
+
+VIEW = ["incidents.view_incident"]
+CHANGE = ["incidents.change_incident"]
+IDEMPOTENCY_KEY_MAX_LENGTH = IdempotencyKey._meta.get_field("key").max_length
+# The version as an entity tag: "3", W/"3" or a bare 3.
+IF_MATCH = re.compile(r'(?:W/)?"(\d{1,10})"|(\d{1,10})')
+
+
+class JSONBodyParser(JSONParser):
+    """JSON, where nesting too deep for the decoder is a 400 like any other bad JSON."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - the body is nested too deeply.") from None
+
+
+class PreconditionRequired(APIException):
+    status_code = status.HTTP_428_PRECONDITION_REQUIRED
+    default_code = "precondition_required"
+    default_detail = (
+        'Send the version you last read, as an If-Match header (If-Match: "3") or '
+        '"version" in the body, so a change someone made meanwhile is not overwritten.'
+    )
+
+
+class ModelPermissionsByAction(permissions.BasePermission):
+    """The Django model permissions each action needs, named by the view in `required_perms`.
+
+    A handler the view does not name is refused, so a new endpoint is closed until it says
+    what it needs; a method the view has no handler for goes on to its 405.
+    """
+
+    def has_permission(self, request, view):
+        if request.method == "OPTIONS":
+            return True
+        method = "get" if request.method == "HEAD" else request.method.lower()
+        handler = getattr(view, "action", None) or method
+        if handler in view.required_perms:
+            return request.user.has_perms(view.required_perms[handler])
+        return not hasattr(view, handler)
+
+
+API_PERMISSIONS = [permissions.IsAuthenticated, ModelPermissionsByAction]
+
+
+class IncidentPagination(PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+def etag(incident: Incident) -> str:
+    return f'"{incident.version}"'
+
+
+def expected_version(request, body_version: int | None) -> int | None:
+    """The version the client last read: the If-Match header, or `version` in the body."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        return body_version
+    match = IF_MATCH.fullmatch(header.strip())
+    if match is None:
+        raise ValidationError({"If-Match": ['Send the version you last read, e.g. If-Match: "3".']})
+    version = int(match.group(1) or match.group(2))
+    if body_version is not None and body_version != version:
+        raise ValidationError({"version": ["It differs from the If-Match header: send one."]})
+    return version
+
+
+def idempotency(request) -> tuple[str, str]:
+    """The client's Idempotency-Key and the fingerprint of the body it came with."""
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key:
+        return "", ""
+    if len(key) > IDEMPOTENCY_KEY_MAX_LENGTH:
+        raise ValidationError(
+            {"Idempotency-Key": [f"Use at most {IDEMPOTENCY_KEY_MAX_LENGTH} characters."]}
+        )
+    canonical = json.dumps(request.data, sort_keys=True, separators=(",", ":"))
+    return key, hashlib.sha256(canonical.encode()).hexdigest()
+
+
+IF_MATCH_HEADER = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description='The version you last read ("3", W/"3" or 3); or send "version" in the body.',
+)
+
+
+def etag_header(status_code: int) -> OpenApiParameter:
+    return OpenApiParameter(
+        "ETag",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        response=[status_code],
+        description="The incident's version, for If-Match.",
+    )
+
+
+ERROR = inline_serializer("Error", {"detail": serializers.CharField()})
+FIELD_ERRORS = OpenApiResponse(
+    OpenApiTypes.OBJECT, description="Invalid input: each field named with its messages."
+)
+CONFLICT = OpenApiResponse(
+    inline_serializer(
+        "Conflict",
+        {
+            "detail": serializers.CharField(),
+            "current_version": serializers.IntegerField(
+                required=False, help_text="Sent when someone else changed it meanwhile."
+            ),
+        },
+    ),
+    description="Changed by someone else since you read it, or a transition not allowed now.",
+)
+NOT_FOUND = OpenApiResponse(ERROR, description="No such incident.")
+CHANGED = {
+    200: IncidentDetailSerializer,
+    400: FIELD_ERRORS,
+    403: ERROR,
+    404: NOT_FOUND,
+    409: CONFLICT,
+}
+
+
+def _change(request_serializer, description: str):
+    return extend_schema(
+        request=request_serializer,
+        responses=CHANGED,
+        parameters=[IF_MATCH_HEADER, etag_header(200)],
+        description=description,
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[IncidentFilterSerializer], description="Incidents, newest first."
+    ),
+    retrieve=extend_schema(
+        responses={200: IncidentDetailSerializer, 404: NOT_FOUND}, parameters=[etag_header(200)]
+    ),
+)
+class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    queryset = selectors.incidents_for_list()
+    serializer_class = IncidentSerializer
+    parser_classes = [JSONBodyParser]
+    permission_classes = API_PERMISSIONS
+    pagination_class = IncidentPagination
+    lookup_value_regex = r"[0-9]{1,18}"
+    required_perms = {
+        "list": VIEW,
+        "retrieve": VIEW,
+        "events": VIEW,
+        "create": ["incidents.add_incident"],
+        "partial_update": CHANGE,
+        "change_status": CHANGE,
+        "reprioritise": [*CHANGE, "incidents.reprioritise_incident"],
+        "link": CHANGE,
+        "unlink": CHANGE,
+        "confirm_details": CHANGE,
+    }
+
+    def get_queryset(self):
+        filters = IncidentFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        wanted = filters.validated_data
+        incidents = (
+            selectors.open_incidents() if wanted.get("open") else selectors.incidents_for_list()
+        )
+        if "status" in wanted:
+            incidents = incidents.filter(status=wanted["status"])
+        if "priority" in wanted:
+            incidents = incidents.filter(priority__code=wanted["priority"])
+        if "category" in wanted:
+            incidents = incidents.filter(category__slug=wanted["category"])
+        return selectors.search(incidents, wanted.get("q", ""))
+
+    def get_object(self):
+        try:
+            return selectors.incident_detail(int(self.kwargs["pk"]))
+        except Incident.DoesNotExist:
+            raise NotFound("There is no such incident.") from None
+
+    def retrieve(self, request, *args, **kwargs):
+        return self._answer(self.get_object())
+
+    def _answer(self, incident: Incident, *, status_code=status.HTTP_200_OK, headers=None):
+        headers = {"ETag": etag(incident), **(headers or {})}
+        data = IncidentDetailSerializer(incident, context=self.get_serializer_context()).data
+        return Response(data, status=status_code, headers=headers)
+
+    def _validated(self, serializer_class, **kwargs) -> dict:
+        serializer = serializer_class(data=self.request.data, **kwargs)
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+    def _action_input(self, serializer_class) -> tuple[Incident, dict]:
+        """The incident (404 first), the checked body, and the version the client read, if sent."""
+        incident = self.get_object()
+        body = self._validated(serializer_class)
+        body["version"] = expected_version(self.request, body.get("version"))
+        return incident, body
+
+    @extend_schema(
+        request=IncidentInputSerializer,
+        responses={
+            201: IncidentDetailSerializer,
+            400: FIELD_ERRORS,
+            403: ERROR,
+            422: OpenApiResponse(ERROR, description="Idempotency-Key reused for another body."),
+        },
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="Retrying with the same key and body returns the first incident.",
+            ),
+            OpenApiParameter(
+                "Idempotent-Replayed",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                response=[201],
+                description="“true” when this answer replays an earlier request's incident.",
+            ),
+            etag_header(201),
+        ],
+        description="Log an incident; its priority is computed from the impact × urgency matrix.",
+    )
+    def create(self, request, *args, **kwargs):
+        key, fingerprint = idempotency(request)
+        values = self._validated(IncidentInputSerializer)
+        logged = services.log_incident(
+            actor=request.user, idempotency_key=key, fingerprint=fingerprint, **values
+        )
+        incident = selectors.incident_detail(logged.incident.pk)
+        headers = {"Location": reverse("api-incident-detail", args=[incident.pk], request=request)}
+        if logged.replayed:
+            headers["Idempotent-Replayed"] = "true"
+        return self._answer(incident, status_code=status.HTTP_201_CREATED, headers=headers)
+
+    @extend_schema(
+        request=IncidentChangesSerializer,
+        responses={**CHANGED, 428: OpenApiResponse(ERROR, description="No version was sent.")},
+        parameters=[IF_MATCH_HEADER, etag_header(200)],
+        description="Edit details. Needs the version you read: a stale one is refused with 409.",
+    )
+    def partial_update(self, request, *args, **kwargs):
+        incident = self.get_object()
+        changes = self._validated(IncidentChangesSerializer, partial=True)
+        version = expected_version(request, changes.pop("version", None))
+        if version is None:
+            raise PreconditionRequired()
+        services.update_incident(
+            incident_id=incident.pk,
+            actor=request.user,
+            expected_version=version,
+            rationale=changes.pop("reason", ""),
+            changes=changes,
+        )
+        return self._answer(self.get_object())
+
+    @_change(StatusChangeSerializer, "Move the incident along its lifecycle.")
+    @action(detail=True, methods=["post"], url_path="status")
+    def change_status(self, request, pk=None):
+        incident, body = self._action_input(StatusChangeSerializer)
+        services.change_status(
+            incident_id=incident.pk,
+            actor=request.user,
+            expected_version=body["version"],
+            to_status=body["status"],
+            reason=body["reason"],
+        )
+        return self._answer(self.get_object())
+
+    @_change(ReprioritiseSerializer, "New impact and urgency; the priority is recomputed.")
+    @action(detail=True, methods=["post"])
+    def reprioritise(self, request, pk=None):
+        incident, body = self._action_input(ReprioritiseSerializer)
+        services.reprioritise(
+            incident_id=incident.pk,
+            actor=request.user,
+            expected_version=body["version"],
+            impact=body["impact"],
+            urgency=body["urgency"],
+            reason=body["reason"],
+        )
+        return self._answer(self.get_object())
+
+    @_change(LinkSerializer, "Link this call to the incident it is about.")
+    @action(detail=True, methods=["post"])
+    def link(self, request, pk=None):
+        incident, body = self._action_input(LinkSerializer)
+        services.link_to_parent(
+            incident_id=incident.pk,
+            actor=request.user,
+            expected_version=body["version"],
+            parent_id=body["parent"].pk,
+            reason=body["reason"],
+        )
+        return self._answer(self.get_object())
+
+    @_change(ReasonSerializer, "Unlink this call from its parent incident, with a reason.")
+    @action(detail=True, methods=["post"])
+    def unlink(self, request, pk=None):
+        incident, body = self._action_input(ReasonSerializer)
+        services.unlink(
+            incident_id=incident.pk,
+            actor=request.user,
+            expected_version=body["version"],
+            reason=body["reason"],
+        )
+        return self._answer(self.get_object())
+
+    @_change(VersionedSerializer, "The details were read back to the caller, who agreed.")
+    @action(detail=True, methods=["post"], url_path="confirm-details")
+    def confirm_details(self, request, pk=None):
+        incident, body = self._action_input(VersionedSerializer)
+        services.confirm_details(
+            incident_id=incident.pk, actor=request.user, expected_version=body["version"]
+        )
+        return self._answer(self.get_object())
+
+    @extend_schema(
+        responses={200: EventMessageSerializer(many=True), 404: NOT_FOUND},
+        description="The timeline, oldest first; the same shape as the live board's events.",
+    )
+    @action(detail=True, methods=["get"])
+    def events(self, request, pk=None):
+        incident = self.get_object()
+        return Response([event_message(event) for event in selectors.timeline(incident)])
+
+
+class PriorityMatrixView(APIView):
+    permission_classes = API_PERMISSIONS
+    required_perms = {"get": ["incidents.view_prioritymatrix"]}
+
+    @extend_schema(
+        responses=PriorityMatrixSerializer,
+        description="The impact and urgency levels, the priorities and every cell of the grid.",
+    )
+    def get(self, request):
+        grid = selectors.matrix_grid()
+        cells = [
+            {
+                "impact": impact.rank,
+                "urgency": urgency.rank,
+                "priority": getattr(grid["cells"].get((impact.pk, urgency.pk)), "code", None),
+            }
+            for impact in grid["impacts"]
+            for urgency in grid["urgencies"]
+        ]
+        matrix = grid["matrix"]
+        data = {**grid, "version": matrix.version if matrix else 0, "cells": cells}
+        return Response(PriorityMatrixSerializer(data).data)
+
+
+class CategoryListView(ListAPIView):
+    """Active categories, with the guidance shown to agents while logging."""
+
+    queryset = selectors.active_categories()
+    serializer_class = CategorySerializer
+    permission_classes = API_PERMISSIONS
+    required_perms = {"get": ["incidents.view_category"]}
+    pagination_class = None
+
+
+class PriorityListView(ListAPIView):
+    """Priorities with their SLA targets, most urgent first."""
+
+    queryset = Priority.objects.all()
+    serializer_class = PrioritySerializer
+    permission_classes = API_PERMISSIONS
+    required_perms = {"get": ["incidents.view_priority"]}
+    pagination_class = None
