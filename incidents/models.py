@@ -7,28 +7,27 @@ from django.db.models import Q
 from django.utils import timezone
 
 
-class ImpactLevel(models.Model):
-    rank = models.PositiveSmallIntegerField(unique=True, help_text="1 is the widest impact.")
+class AssessmentLevel(models.Model):
+    """One step of an assessment scale that agents choose from while on the call."""
+
+    rank = models.PositiveSmallIntegerField(unique=True, help_text="1 is the highest level.")
     name = models.CharField(max_length=50, unique=True)
     criteria = models.TextField(blank=True, help_text="What agents check to choose this level.")
 
     class Meta:
+        abstract = True
         ordering = ["rank"]
 
     def __str__(self):
         return f"{self.rank} – {self.name}"
 
 
-class UrgencyLevel(models.Model):
-    rank = models.PositiveSmallIntegerField(unique=True, help_text="1 is the most urgent.")
-    name = models.CharField(max_length=50, unique=True)
-    criteria = models.TextField(blank=True, help_text="What agents check to choose this level.")
+class ImpactLevel(AssessmentLevel):
+    """How widely the incident affects people, sites or services."""
 
-    class Meta:
-        ordering = ["rank"]
 
-    def __str__(self):
-        return f"{self.rank} – {self.name}"
+class UrgencyLevel(AssessmentLevel):
+    """How soon harm follows if nothing is done."""
 
 
 class Priority(models.Model):

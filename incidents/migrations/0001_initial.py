@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
             name='ImpactLevel',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rank', models.PositiveSmallIntegerField(help_text='1 is the widest impact.', unique=True)),
+                ('rank', models.PositiveSmallIntegerField(help_text='1 is the highest level.', unique=True)),
                 ('name', models.CharField(max_length=50, unique=True)),
                 ('criteria', models.TextField(blank=True, help_text='What agents check to choose this level.')),
             ],
@@ -49,7 +49,7 @@ class Migration(migrations.Migration):
             name='UrgencyLevel',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rank', models.PositiveSmallIntegerField(help_text='1 is the most urgent.', unique=True)),
+                ('rank', models.PositiveSmallIntegerField(help_text='1 is the highest level.', unique=True)),
                 ('name', models.CharField(max_length=50, unique=True)),
                 ('criteria', models.TextField(blank=True, help_text='What agents check to choose this level.')),
             ],
