@@ -470,7 +470,9 @@ def unlink(
 
 
 @transaction.atomic
-def save_matrix(*, cells: dict[tuple[int, int], int], actor) -> PriorityMatrix:
+def save_matrix(
+    *, cells: dict[tuple[int, int], int], actor, expected_version: int | None = None
+) -> PriorityMatrix:
     """Replace the whole grid at once and bump its version: {(impact_id, urgency_id): priority_id}.
 
     Incidents keep the version they were prioritised with.
@@ -491,6 +493,9 @@ def save_matrix(*, cells: dict[tuple[int, int], int], actor) -> PriorityMatrix:
     if not set(cells.values()) <= priorities:
         raise IncidentInvalid({"matrix": ["A cell names a priority that does not exist."]})
     matrix = PriorityMatrix.objects.select_for_update().order_by("pk").first()
+    current = matrix.version if matrix else 0
+    if expected_version is not None and expected_version != current:
+        raise Conflict(reference="The priority matrix", current_version=current)
     if matrix is None:
         matrix = PriorityMatrix.objects.create(updated_by=actor, version=1)
     else:

@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from escalation.models import TimerKind
-from incidents import services
+from incidents import selectors, services
 from incidents.errors import Conflict, IdempotencyMismatch, IncidentInvalid, InvalidTransition
 from incidents.models import (
     EventKind,
@@ -321,3 +321,11 @@ def test_purge_removes_only_expired_keys(reference_data):
 
     assert services.purge_expired_idempotency_keys() == 1
     assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
+
+
+def test_a_matrix_save_over_a_newer_version_is_a_conflict(reference_data):
+    grid = selectors.matrix_grid()
+    cells = {key: priority.pk for key, priority in grid["cells"].items()}
+
+    with pytest.raises(Conflict):
+        services.save_matrix(cells=cells, actor=None, expected_version=grid["matrix"].version - 1)
