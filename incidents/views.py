@@ -1,0 +1,225 @@
+"""Agent pages: parse the form, call one service, render. No writes happen here."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from incidents import selectors, services
+from incidents.errors import Conflict, IncidentError, IncidentInvalid
+from incidents.forms import (
+    ConfirmForm,
+    LinkForm,
+    NewIncidentForm,
+    ReprioritiseForm,
+    StatusForm,
+    UnlinkForm,
+)
+from incidents.models import Category, ImpactLevel, Incident, UrgencyLevel
+
+LIST_VIEWS = {"open": "Open", "mine": "Logged by me", "all": "All"}
+
+
+@require_GET
+def home(request):
+    return redirect("incidents:list")
+
+
+@require_GET
+@permission_required("incidents.view_incident", raise_exception=True)
+def incident_list(request):
+    view = request.GET.get("view") if request.GET.get("view") in LIST_VIEWS else "open"
+    incidents = selectors.open_incidents() if view == "open" else selectors.incidents_for_list()
+    if view == "mine":
+        incidents = incidents.filter(created_by=request.user)
+    query = request.GET.get("q", "")[:200]
+    incidents = selectors.search(incidents, query).order_by("priority__rank", "-created_at")
+    page = Paginator(incidents, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "incidents/list.html",
+        {"page": page, "view": view, "views": LIST_VIEWS, "q": query},
+    )
+
+
+@permission_required("incidents.add_incident", raise_exception=True)
+def new_incident(request):
+    form = NewIncidentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            logged = services.log_incident(
+                actor=request.user,
+                idempotency_key=form.cleaned_data["idempotency_key"],
+                fingerprint=form.fingerprint(),
+                **form.service_arguments(),
+            )
+        except IncidentInvalid as refused:
+            for field, problems in refused.errors.items():
+                for problem in problems:
+                    form.add_error(field if field in form.fields else None, problem)
+        except IncidentError as refused:
+            form.add_error(None, str(refused))
+        else:
+            return redirect(f"{reverse('incidents:detail', args=[logged.incident.pk])}?new=1")
+    status = 400 if form.is_bound else 200
+    return render(request, "incidents/new.html", {"form": form}, status=status)
+
+
+def _level(model, value):
+    return model.objects.filter(pk=value).first() if str(value).isdigit() else None
+
+
+@require_GET
+@permission_required("incidents.add_incident", raise_exception=True)
+def new_incident_assist(request):
+    """What the agent needs while typing: guidance, criteria, priority preview, duplicates."""
+    category = _level(Category, request.GET.get("category", ""))
+    impact = _level(ImpactLevel, request.GET.get("impact", ""))
+    urgency = _level(UrgencyLevel, request.GET.get("urgency", ""))
+    preview, problem = None, ""
+    if impact and urgency:
+        try:
+            preview, _ = selectors.matrix_cell(impact=impact, urgency=urgency)
+        except IncidentError as missing:
+            problem = str(missing)
+    duplicates = selectors.likely_duplicates(
+        category=category, location=request.GET.get("location", "")[:255]
+    )
+    return render(
+        request,
+        "incidents/_assist.html",
+        {
+            "category": category,
+            "impact": impact,
+            "urgency": urgency,
+            "preview": preview,
+            "problem": problem,
+            "duplicates": duplicates,
+        },
+    )
+
+
+def _incident_or_404(pk: int) -> Incident:
+    try:
+        return selectors.incident_detail(pk)
+    except Incident.DoesNotExist:
+        raise Http404("No such incident") from None
+
+
+@require_GET
+@permission_required("incidents.view_incident", raise_exception=True)
+def incident_detail(request, pk: int):
+    incident = _incident_or_404(pk)
+    version = {"version": incident.version}
+    return render(
+        request,
+        "incidents/detail.html",
+        {
+            "incident": incident,
+            "timeline": selectors.timeline(incident),
+            "just_logged": request.GET.get("new") == "1",
+            "status_form": StatusForm(initial=version),
+            "reprioritise_form": ReprioritiseForm(
+                initial={**version, "impact": incident.impact, "urgency": incident.urgency}
+            ),
+            "link_form": LinkForm(initial=version),
+            "unlink_form": UnlinkForm(initial=version),
+            "confirm_form": ConfirmForm(initial=version),
+        },
+    )
+
+
+def _status(incident, actor, data):
+    return services.change_status(
+        incident_id=incident.pk,
+        actor=actor,
+        to_status=data["status"],
+        reason=data["reason"],
+        expected_version=data["version"],
+    )
+
+
+def _reprioritise(incident, actor, data):
+    return services.reprioritise(
+        incident_id=incident.pk,
+        actor=actor,
+        impact=data["impact"],
+        urgency=data["urgency"],
+        reason=data["reason"],
+        expected_version=data["version"],
+    )
+
+
+def _link(incident, actor, data):
+    return services.link_to_parent(
+        incident_id=incident.pk,
+        parent_id=data["parent"],
+        actor=actor,
+        reason=data["reason"],
+        expected_version=data["version"],
+    )
+
+
+def _unlink(incident, actor, data):
+    return services.unlink(
+        incident_id=incident.pk,
+        actor=actor,
+        reason=data["reason"],
+        expected_version=data["version"],
+    )
+
+
+def _confirm(incident, actor, data):
+    return services.confirm_details(
+        incident_id=incident.pk, actor=actor, expected_version=data["version"]
+    )
+
+
+# action name → (form, service call, permission, what to say when it worked)
+ACTIONS = {
+    "status": (StatusForm, _status, "incidents.change_incident", "Status changed."),
+    "reprioritise": (
+        ReprioritiseForm,
+        _reprioritise,
+        "incidents.reprioritise_incident",
+        "Priority changed.",
+    ),
+    "link": (LinkForm, _link, "incidents.change_incident", "Linked."),
+    "unlink": (UnlinkForm, _unlink, "incidents.change_incident", "Unlinked."),
+    "confirm": (ConfirmForm, _confirm, "incidents.change_incident", "Details confirmed."),
+}
+
+
+@require_POST
+def incident_action(request, pk: int, action: str):
+    if action not in ACTIONS:
+        raise Http404("No such action")
+    form_class, call, permission, done = ACTIONS[action]
+    if not request.user.has_perm(permission):
+        raise PermissionDenied
+    incident = get_object_or_404(Incident, pk=pk)
+    form = form_class(request.POST)
+    if not form.is_valid():
+        for field, problems in form.errors.items():
+            messages.error(
+                request,
+                f"{field}: {' '.join(problems)}" if field != "__all__" else " ".join(problems),
+            )
+    else:
+        try:
+            call(incident, request.user, form.cleaned_data)
+        except Conflict as conflict:
+            messages.error(request, str(conflict))
+        except IncidentInvalid as refused:
+            for problems in refused.errors.values():
+                for problem in problems:
+                    messages.error(request, problem)
+        except IncidentError as refused:
+            messages.error(request, str(refused))
+        else:
+            messages.success(request, done)
+    return redirect("incidents:detail", pk=pk)
