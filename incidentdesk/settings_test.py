@@ -23,3 +23,11 @@ STORAGES = {
 }
 # Tests serve static files from the app folders (finders); there is no collectstatic output.
 STATIC_ROOT = None
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not memory, so the Daphne process of the browser tests can open it too.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".run" / "test-db.sqlite3")}  # noqa: F405
+    (BASE_DIR / ".run").mkdir(exist_ok=True)  # noqa: F405
+# The browser tests' server process points at the test database its parent created.
+if os.environ.get("E2E_DATABASE_NAME"):
+    DATABASES["default"]["NAME"] = os.environ["E2E_DATABASE_NAME"]  # noqa: F405

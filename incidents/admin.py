@@ -4,8 +4,6 @@ Every incident write goes through incidents/services.py, so the incident, event,
 cell admins are read-only, and the matrix is saved as one grid through save_matrix.
 """
 
-from datetime import timedelta
-
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -16,6 +14,7 @@ from django.utils.html import format_html
 from incidents import selectors, services
 from incidents.admin_forms import MatrixGridForm
 from incidents.errors import Conflict, IncidentInvalid
+from incidents.formatting import humane_duration
 from incidents.models import (
     Category,
     IdempotencyKey,
@@ -27,20 +26,6 @@ from incidents.models import (
     PriorityMatrix,
     UrgencyLevel,
 )
-
-_UNITS = [("d", timedelta(days=1)), ("h", timedelta(hours=1)), ("min", timedelta(minutes=1))]
-
-
-def humane_duration(duration: timedelta | None) -> str:
-    """15 min, 4 h, 3 d, 1 h 30 min: how the centre talks about targets."""
-    if duration is None:
-        return "—"
-    parts, rest = [], duration
-    for unit, size in _UNITS:
-        count, rest = divmod(rest, size)
-        if count:
-            parts.append(f"{count} {unit}")
-    return " ".join(parts) or f"{int(duration.total_seconds())} s"
 
 
 def colour_swatch(priority: Priority) -> str:

@@ -29,7 +29,11 @@ class LevelChoice(forms.ModelChoiceField):
 
 
 class NewIncidentForm(forms.Form):
-    record_type = forms.ChoiceField(choices=RecordType.choices, initial=RecordType.INCIDENT)
+    record_type = forms.ChoiceField(
+        choices=RecordType.choices,
+        initial=RecordType.INCIDENT,
+        widget=forms.Select(attrs={"autofocus": True}),
+    )
     contact_channel = forms.ChoiceField(
         choices=[("", "—"), *ContactChannel.choices], required=False, label="Contacted us by"
     )

@@ -1,8 +1,8 @@
 import factory
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 
-from incidents import services
+from incidents import roles, services
 from incidents.models import Category, ImpactLevel, UrgencyLevel
 
 
@@ -18,6 +18,9 @@ class UserFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def role(user, create, extracted, **kwargs):
         if create and extracted:
+            if not Group.objects.filter(name=extracted).exists():
+                # A transactional test's flush emptied the groups migration 0002 made.
+                roles.install_roles(group_model=Group, permission_model=Permission)
             user.groups.add(Group.objects.get(name=extracted))
 
 

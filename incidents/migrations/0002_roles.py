@@ -3,22 +3,7 @@
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-AGENT = [
-    "incidents.add_incident",
-    "incidents.change_incident",
-    "incidents.view_incident",
-    "incidents.view_incidentevent",
-    "incidents.view_category",
-    "incidents.view_impactlevel",
-    "incidents.view_urgencylevel",
-    "incidents.view_priority",
-    "incidents.view_prioritymatrix",
-    "incidents.view_matrixcell",
-    "escalation.view_slatimer",
-]
-SUPERVISOR = AGENT + ["incidents.reprioritise_incident", "incidents.view_board"]
-ADMIN_APPS = ["incidents", "escalation", "dispatch", "auth", "authtoken"]
-
+from incidents import roles
 
 def create_roles(apps, schema_editor):
     # Permissions are normally created after migrate; the groups need them now.
@@ -26,22 +11,9 @@ def create_roles(apps, schema_editor):
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-
-    def perms(names):
-        found = []
-        for name in names:
-            app_label, codename = name.split(".")
-            found.append(
-                Permission.objects.get(content_type__app_label=app_label, codename=codename)
-            )
-        return found
-
-    Group.objects.get_or_create(name="Agent")[0].permissions.set(perms(AGENT))
-    Group.objects.get_or_create(name="Supervisor")[0].permissions.set(perms(SUPERVISOR))
-    Group.objects.get_or_create(name="Admin")[0].permissions.set(
-        Permission.objects.filter(content_type__app_label__in=ADMIN_APPS)
+    roles.install_roles(
+        group_model=apps.get_model("auth", "Group"),
+        permission_model=apps.get_model("auth", "Permission"),
     )
     PriorityMatrix = apps.get_model("incidents", "PriorityMatrix")
     if not PriorityMatrix.objects.exists():

@@ -1,16 +1,13 @@
-import importlib
-
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
+from incidents import roles
 from incidents.models import Category
 from tests import factories
 
 pytestmark = pytest.mark.django_db
-
-roles = importlib.import_module("incidents.migrations.0002_roles")
 
 
 def permission_names(group_name: str) -> set[str]:

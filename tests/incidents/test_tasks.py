@@ -14,7 +14,7 @@ from incidents.tasks import purge_expired_idempotency_keys
 from tests.factories import agent, call_details
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_the_worker_purges_expired_idempotency_keys(reference_data):
     # given a retry key that expired yesterday
     services.log_incident(actor=agent(), idempotency_key="old", fingerprint="f", **call_details())

@@ -12,10 +12,9 @@ from dispatch.consumers import BoardConsumer
 from incidents import demo
 from tests.factories import agent, log, supervisor
 
-# serialized_rollback restores the roles the data migration made, which a flush removes.
 pytestmark = [
     pytest.mark.asyncio,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 
