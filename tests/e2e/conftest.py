@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from incidentdesk.embedded_redis import free_port
+
 # Playwright's sync API keeps an event loop in the test thread; the ORM calls the tests make
 # there are ordinary blocking ones.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -25,12 +27,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # Module scope: Playwright's event loop must be gone before other modules' asyncio tests run.
@@ -54,7 +50,7 @@ def server_url(django_db_setup, django_db_blocker):
     """The whole app under Daphne (HTTP and WebSockets), on the test database."""
     with django_db_blocker.unblock():
         database = connection.settings_dict["NAME"]
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "incidentdesk.settings_test",
