@@ -159,3 +159,12 @@ def test_a_supervisor_reprioritises_with_a_reason(client, reference_data):
 def test_unknown_incident_is_a_404_page(agent_client):
     assert agent_client.get("/incidents/999999/").status_code == 404
     assert agent_client.post("/incidents/999999/status/", {"version": 1}).status_code == 404
+
+
+def test_the_status_menu_offers_only_allowed_moves_by_name(agent_client):
+    incident = log()
+
+    text = agent_client.get(reverse("incidents:detail", args=[incident.pk])).text
+
+    assert '<option value="in_progress">In progress</option>' in text
+    assert 'value="closed"' not in text
