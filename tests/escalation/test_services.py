@@ -7,7 +7,6 @@ import pytest
 from escalation import services as timers
 from escalation.models import TimerKind
 from incidents import services
-from tests.clock import clock  # noqa: F401 (fixture)
 from tests.factories import agent, log
 
 pytestmark = pytest.mark.django_db

@@ -16,7 +16,6 @@ from incidents.models import (
     SatisfactionLink,
     Status,
 )
-from tests.clock import clock  # noqa: F401 (fixture)
 from tests.factories import agent, close, log, resolve
 
 pytestmark = pytest.mark.django_db
