@@ -124,8 +124,8 @@ def _locked_with_children(
         .filter(Q(pk=incident_id) | Q(parent_id=incident_id))
         .order_by("pk")
     )
-    incident = next(row for row in rows if row.pk == incident_id)
-    _locked(incident_id, expected_version)  # already ours: checks the version
+    # Already locked above: this reads it with its relations and checks the version.
+    incident = _locked(incident_id, expected_version)
     return incident, [row for row in rows if row.pk != incident_id]
 
 

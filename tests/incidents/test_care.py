@@ -405,3 +405,13 @@ def test_a_survey_link_past_its_signed_age_is_refused(reference_data, settings, 
         care.survey_link(token)
 
     assert str(refused.value) == care.EXPIRED
+
+
+def test_the_demo_has_an_updated_and_a_resolved_incident(reference_data):
+    from incidents import demo
+
+    demo.install_users()
+    demo.install_sample_incidents()
+
+    assert CustomerUpdate.objects.count() == 1
+    assert Incident.objects.filter(status=Status.RESOLVED).count() == 1

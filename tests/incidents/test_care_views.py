@@ -156,3 +156,16 @@ def test_a_survey_answer_without_a_score_asks_for_one(client, reference_data):
 
     assert response.status_code == 400
     assert not Satisfaction.objects.exists()
+
+
+def test_mine_costs_the_same_queries_for_5_or_50_incidents(
+    agent_client, alice, django_assert_max_num_queries
+):
+    for _ in range(5):
+        log(actor=alice)
+    with django_assert_max_num_queries(12) as few:
+        agent_client.get(reverse("incidents:list") + "?view=mine")
+    for _ in range(45):
+        log(actor=alice)
+    with django_assert_max_num_queries(len(few)):
+        agent_client.get(reverse("incidents:list") + "?view=mine")
