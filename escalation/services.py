@@ -1,6 +1,6 @@
 """Writes to SLA timers. Called by the incident services inside their transaction."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from escalation.models import SlaTimer, TimerKind
 from incidents.models import Incident, Priority, RecordType
@@ -52,3 +52,52 @@ def resume_timers(*, incident: Incident, at: datetime) -> None:
 def meet_timers(*, incident: Incident, kinds: list[str], at: datetime) -> None:
     """Stop the clocks of these kinds: met, or no longer owed (a cancelled incident)."""
     incident.timers.filter(kind__in=kinds, met_at__isnull=True).update(met_at=at)
+
+
+def reset_customer_update_timer(*, incident: Incident, at: datetime) -> SlaTimer | None:
+    """The customer was just updated: the next update is due one update interval from `at`.
+
+    A stopped timer (the incident is resolved or cancelled) stays stopped; a paused one (on
+    hold) restarts paused, so its clock runs again only when the incident is worked again.
+    """
+    timer = (
+        incident.timers.select_for_update()
+        .filter(kind=TimerKind.CUSTOMER_UPDATE, met_at__isnull=True)
+        .first()
+    )
+    if timer is None:
+        return None
+    timer.target = incident.priority.update_interval
+    timer.started_at = at
+    timer.paused_total = timedelta()
+    if timer.paused_at is not None:
+        timer.paused_at = at
+    timer.recompute_due()
+    timer.save(update_fields=["target", "started_at", "paused_total", "paused_at", "due_at"])
+    return timer
+
+
+def reopen_timers(*, incident: Incident, at: datetime) -> None:
+    """A reopened incident owes the customer a fix again.
+
+    The resolution clock resumes where it stopped: the time spent resolved counts as a
+    pause, so a fix that did not hold is measured against the original target, not a fresh
+    one. The customer-update clock starts a new interval from now. The response timer stays
+    met: the first response already happened.
+    """
+    for timer in incident.timers.select_for_update().filter(
+        kind__in=[TimerKind.RESOLUTION, TimerKind.CUSTOMER_UPDATE], met_at__isnull=False
+    ):
+        if timer.kind == TimerKind.RESOLUTION:
+            stopped_at = timer.paused_at or timer.met_at
+            timer.paused_total += at - stopped_at
+        else:
+            timer.target = incident.priority.update_interval
+            timer.started_at = at
+            timer.paused_total = timedelta()
+        timer.paused_at = None
+        timer.met_at = None
+        timer.recompute_due()
+        timer.save(
+            update_fields=["target", "started_at", "paused_total", "paused_at", "met_at", "due_at"]
+        )

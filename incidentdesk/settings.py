@@ -135,6 +135,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.purge_expired_idempotency_keys",
         "schedule": 3600.0,
     },
+    "close-resolved-without-confirmation": {
+        "task": "incidents.close_unconfirmed",
+        "schedule": 900.0,
+    },
 }
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
@@ -173,3 +177,9 @@ LOGGING = {
 # Incident rules the organisation may tune.
 DUPLICATE_WINDOW_MINUTES = env.int("DUPLICATE_WINDOW_MINUTES", default=120)
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
+
+# Customer care (incidents/care.py).
+CLOSE_WITHOUT_CONFIRMATION_AFTER_DAYS = env.int("CLOSE_WITHOUT_CONFIRMATION_AFTER_DAYS", default=3)
+SATISFACTION_LINK_DAYS = env.int("SATISFACTION_LINK_DAYS", default=14)
+# The address customers reach the public pages at, for links in emails.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")

@@ -2,11 +2,15 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from incidents.care_views import satisfaction_survey
+
 admin.site.site_header = "IncidentDesk administration"
 admin.site.site_title = "IncidentDesk admin"
 
 urlpatterns = [
     path("", include("incidents.urls")),
+    # Public: the customer's satisfaction survey, reached from the emailed link.
+    path("satisfaction/<str:token>/", satisfaction_survey, name="satisfaction"),
     path("", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("incidents.api_urls")),

@@ -233,3 +233,7 @@ class MatrixCellAdmin(ReadOnlyAdmin):
     @admin.display(description="priority", ordering="priority__rank")
     def priority_swatch(self, cell):
         return colour_swatch(cell.priority)
+
+
+# Customer care (resolution, closure, satisfaction) registers its read-only admins.
+from incidents import care_admin  # noqa: E402, F401

@@ -23,6 +23,7 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from incidents import selectors, services
+from incidents.care_api import CARE_PERMS, CustomerCareActions
 from incidents.events import event_message
 from incidents.models import IdempotencyKey, Incident, Priority
 from incidents.serializers import (
@@ -185,7 +186,12 @@ def _change(request_serializer, description: str):
         responses={200: IncidentDetailSerializer, 404: NOT_FOUND}, parameters=[etag_header(200)]
     ),
 )
-class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class IncidentViewSet(
+    CustomerCareActions,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
     queryset = selectors.incidents_for_list()
     serializer_class = IncidentSerializer
     parser_classes = [JSONBodyParser]
@@ -203,6 +209,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         "link": CHANGE,
         "unlink": CHANGE,
         "confirm_details": CHANGE,
+        **CARE_PERMS,
     }
 
     def get_queryset(self):

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from incidents import services
+from incidents import care_demo, services
 from incidents.models import (
     Category,
     ImpactLevel,
@@ -270,4 +270,5 @@ def install_sample_incidents() -> int:
             asset_refs=assets,
             details_confirmed=True,
         )
+    care_demo.install_care_samples(actor=agent)
     return len(SAMPLE_CALLS)

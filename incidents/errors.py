@@ -32,3 +32,7 @@ class MatrixIncomplete(IncidentError):
 
 class IdempotencyMismatch(IncidentError):
     """The same Idempotency-Key was sent with a different request."""
+
+
+class SurveyLinkRefused(IncidentError):
+    """A satisfaction link that was tampered with, has expired or was already used."""

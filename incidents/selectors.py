@@ -1,17 +1,19 @@
 """Reads shared by the pages, the API and the services, with their query counts bounded."""
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from difflib import SequenceMatcher
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from escalation.models import SlaTimer
+from escalation.models import SlaTimer, TimerKind
 from incidents.errors import MatrixIncomplete
 from incidents.models import (
     CLOSED_STATUSES,
     Category,
+    CustomerUpdate,
     ImpactLevel,
     Incident,
     IncidentEvent,
@@ -125,3 +127,55 @@ def likely_duplicates(
 
 def active_categories() -> QuerySet[Category]:
     return Category.objects.filter(active=True).select_related("default_impact")
+
+
+# ---- Customer care --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UpdateDue:
+    """When the customer must next hear from us, from the CUSTOMER_UPDATE SLA timer."""
+
+    due_at: datetime
+    paused: bool
+    overdue: bool
+
+
+def customer_update_due(incident: Incident, *, now: datetime | None = None) -> UpdateDue | None:
+    """None when no update is owed (no timer: not an incident; or stopped: resolved).
+
+    Reads the timers incidents_for_list prefetched, so a list costs no extra query.
+    """
+    now = now or timezone.now()
+    for timer in incident.timers.all():
+        if timer.kind == TimerKind.CUSTOMER_UPDATE and timer.met_at is None:
+            paused = timer.paused_at is not None
+            return UpdateDue(
+                due_at=timer.due_at, paused=paused, overdue=not paused and timer.due_at <= now
+            )
+    return None
+
+
+def with_next_update_due(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
+    """Annotates next_update_due (running customer-update timers only) for ordering by it."""
+    due = SlaTimer.objects.filter(
+        incident=OuterRef("pk"),
+        kind=TimerKind.CUSTOMER_UPDATE,
+        met_at__isnull=True,
+        paused_at__isnull=True,
+    ).values("due_at")[:1]
+    return incidents.annotate(next_update_due=Subquery(due))
+
+
+def customer_updates(incident: Incident) -> QuerySet[CustomerUpdate]:
+    return incident.customer_updates.select_related("actor", "via_parent")
+
+
+def care_record(incident: Incident) -> dict:
+    """What the incident page and the API show of resolution, closure and satisfaction."""
+    return {
+        "resolution": incident.resolutions.select_related("resolved_by").first(),
+        "closure": incident.closures.select_related("closed_by").first(),
+        "satisfaction": list(incident.satisfaction.select_related("recorded_by")),
+        "survey": incident.satisfaction_links.order_by("-created_at").first(),
+    }

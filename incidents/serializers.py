@@ -329,6 +329,24 @@ class TimerSerializer(serializers.ModelSerializer):
         fields = ["kind", "target_seconds", "started_at", "due_at", "paused_at", "met_at"]
 
 
+class UpdateDueSerializer(serializers.Serializer):
+    due_at = serializers.DateTimeField()
+    paused = serializers.BooleanField()
+    overdue = serializers.BooleanField()
+
+
+@extend_schema_field(UpdateDueSerializer(allow_null=True))
+class CustomerUpdateDueField(serializers.Field):
+    """For the incident list: when the next customer update is due, and whether overdue."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, incident):
+        due = selectors.customer_update_due(incident)
+        return UpdateDueSerializer(due).data if due else None
+
+
 class IncidentSerializer(serializers.ModelSerializer):
     """An incident as the list shows it; everything comes from selectors.incidents_for_list."""
 
@@ -346,6 +364,7 @@ class IncidentSerializer(serializers.ModelSerializer):
     timers = TimerSerializer(
         many=True, help_text="SLA timers (response, resolution, customer update), soonest first."
     )
+    customer_update_due = CustomerUpdateDueField()
 
     class Meta:
         model = Incident
@@ -377,6 +396,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "details_confirmed_at",
             "parent",
             "timers",
+            "customer_update_due",
             "created_by",
             "created_at",
             "updated_at",

@@ -21,8 +21,8 @@ from incidents.errors import (
     InvalidTransition,
 )
 from incidents.models import (
+    CARE_STATUSES,
     REASON_REQUIRED,
-    TRANSITIONS,
     Category,
     EventKind,
     IdempotencyKey,
@@ -278,30 +278,16 @@ def change_status(
 ) -> Incident:
     incident = _locked(incident_id, expected_version)
     from_status = incident.status
-    if to_status not in TRANSITIONS.get(from_status, ()):
+    _check_transition(incident, to_status)
+    if to_status in CARE_STATUSES:
         raise InvalidTransition(
-            f"{incident.reference} is {Status(from_status).label.lower()}: it cannot move to "
-            f"“{_label(to_status)}”. Allowed next: "
-            f"{', '.join(Status(s).label for s in incident.allowed_statuses()) or 'none'}."
+            f"Use “{CARE_STATUSES[to_status]}” to mark {incident.reference} "
+            f"{_label(to_status).lower()}: it records what the customer was told and agreed."
         )
     reason = reason.strip()
     if to_status in REASON_REQUIRED and not reason:
         raise IncidentInvalid({"reason": [f"Give a reason to mark it {_label(to_status)}."]})
-    now = timezone.now()
-    if from_status == Status.ON_HOLD:
-        timers.resume_timers(incident=incident, at=now)
-    if to_status == Status.ON_HOLD:
-        timers.pause_timers(incident=incident, at=now)
-    stopped = {
-        Status.DISPATCHED: [TimerKind.RESPONSE],
-        Status.IN_PROGRESS: [TimerKind.RESPONSE],
-        Status.RESOLVED: list(TimerKind),
-        Status.CANCELLED: list(TimerKind),
-    }.get(to_status)
-    if stopped:
-        timers.meet_timers(incident=incident, kinds=stopped, at=now)
-    incident.status = to_status
-    _save(incident, ["status"])
+    _apply_status(incident, to_status, at=timezone.now())
     events.record(
         incident=incident,
         kind=EventKind.STATUS_CHANGED,
@@ -310,6 +296,38 @@ def change_status(
         rationale=reason,
     )
     return incident
+
+
+# Which SLA clocks a move stops: the first response, or everything still owed.
+STOPS_TIMERS = {
+    Status.DISPATCHED: [TimerKind.RESPONSE],
+    Status.IN_PROGRESS: [TimerKind.RESPONSE],
+    Status.RESOLVED: list(TimerKind),
+    Status.CANCELLED: list(TimerKind),
+}
+
+
+def _check_transition(incident: Incident, to_status: str) -> None:
+    """TRANSITIONS is the one map of allowed moves; every status change asks it here."""
+    if not incident.can_move_to(to_status):
+        raise InvalidTransition(
+            f"{incident.reference} is {Status(incident.status).label.lower()}: it cannot move "
+            f"to “{_label(to_status)}”. Allowed next: "
+            f"{', '.join(Status(s).label for s in incident.allowed_statuses()) or 'none'}."
+        )
+
+
+def _apply_status(incident: Incident, to_status: str, *, at: datetime) -> None:
+    """Make an already checked move and set the SLA clocks to match."""
+    if incident.status == Status.ON_HOLD:
+        timers.resume_timers(incident=incident, at=at)
+    if to_status == Status.ON_HOLD:
+        timers.pause_timers(incident=incident, at=at)
+    stopped = STOPS_TIMERS.get(to_status)
+    if stopped:
+        timers.meet_timers(incident=incident, kinds=stopped, at=at)
+    incident.status = to_status
+    _save(incident, ["status"])
 
 
 def _label(status: str) -> str:

@@ -4,12 +4,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from incidents import selectors, services
+from incidents import care_views, selectors, services
 from incidents.errors import Conflict, IncidentError, IncidentInvalid
 from incidents.forms import (
     ConfirmForm,
@@ -21,7 +22,7 @@ from incidents.forms import (
 )
 from incidents.models import Category, ImpactLevel, Incident, UrgencyLevel
 
-LIST_VIEWS = {"open": "Open", "mine": "Logged by me", "all": "All"}
+LIST_VIEWS = {"open": "Open", "mine": "Mine, next update first", "all": "All"}
 
 
 @require_GET
@@ -34,10 +35,14 @@ def home(request):
 def incident_list(request):
     view = request.GET.get("view") if request.GET.get("view") in LIST_VIEWS else "open"
     incidents = selectors.open_incidents() if view == "open" else selectors.incidents_for_list()
+    incidents = selectors.with_next_update_due(incidents)
+    order = ["priority__rank", "-created_at"]
     if view == "mine":
+        # What needs a customer update next comes first.
         incidents = incidents.filter(created_by=request.user)
+        order = [F("next_update_due").asc(nulls_last=True), *order]
     query = request.GET.get("q", "")[:200]
-    incidents = selectors.search(incidents, query).order_by("priority__rank", "-created_at")
+    incidents = selectors.search(incidents, query).order_by(*order)
     page = Paginator(incidents, 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -129,6 +134,7 @@ def incident_detail(request, pk: int):
             "link_form": LinkForm(initial=version),
             "unlink_form": UnlinkForm(initial=version),
             "confirm_form": ConfirmForm(initial=version),
+            **care_views.detail_context(incident),
         },
     )
 
@@ -191,6 +197,7 @@ ACTIONS = {
     "link": (LinkForm, _link, "incidents.change_incident", "Linked."),
     "unlink": (UnlinkForm, _unlink, "incidents.change_incident", "Unlinked."),
     "confirm": (ConfirmForm, _confirm, "incidents.change_incident", "Details confirmed."),
+    **care_views.ACTIONS,
 }
 
 
@@ -211,7 +218,7 @@ def incident_action(request, pk: int, action: str):
             )
     else:
         try:
-            call(incident, request.user, form.cleaned_data)
+            result = call(incident, request.user, form.cleaned_data)
         except Conflict as conflict:
             messages.error(request, str(conflict))
         except IncidentInvalid as refused:
@@ -221,5 +228,5 @@ def incident_action(request, pk: int, action: str):
         except IncidentError as refused:
             messages.error(request, str(refused))
         else:
-            messages.success(request, done)
+            messages.success(request, done(result) if callable(done) else done)
     return redirect("incidents:detail", pk=pk)

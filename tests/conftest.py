@@ -4,6 +4,9 @@ import pytest
 
 from incidents import demo
 
+# Shared fixtures kept in their own modules.
+pytest_plugins = ["tests.clock"]
+
 
 def pytest_report_header(config):
     from django.conf import settings

@@ -55,3 +55,24 @@ def call_details(**overrides) -> dict:
 def log(actor=None, **overrides):
     """Log an incident through the one write path."""
     return services.log_incident(actor=actor or agent(), **call_details(**overrides)).incident
+
+
+# ---- Customer care --------------------------------------------------------------------------
+
+
+def resolve(incident, actor=None, **overrides):
+    """Resolve through the care service, with typical notes."""
+    from incidents import care
+
+    values = {"code": "fixed", "notes": "Stopcock closed and the pipe joint replaced."}
+    values.update(overrides)
+    return care.resolve(incident_id=incident.pk, actor=actor or agent(), **values)
+
+
+def close(incident, actor=None, **overrides):
+    """Close with the caller's confirmation by phone."""
+    from incidents import care
+
+    values = {"method": "phone", "confirmed_by": "Ruth Okafor"}
+    values.update(overrides)
+    return care.close(incident_id=incident.pk, actor=actor or agent(), **values)

@@ -1,0 +1,130 @@
+"""Customer-care pages: the incident page's care actions and the public survey page."""
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
+
+from incidents import care, selectors
+from incidents.care_forms import (
+    AgentSatisfactionForm,
+    CloseForm,
+    CustomerUpdateForm,
+    ReopenForm,
+    ResolveForm,
+    SatisfactionForm,
+)
+from incidents.errors import IncidentInvalid, SurveyLinkRefused
+
+
+def detail_context(incident) -> dict:
+    """What the incident page adds for customer care."""
+    version = {"version": incident.version}
+    return {
+        "update_due": selectors.customer_update_due(incident),
+        "customer_updates": selectors.customer_updates(incident)[:20],
+        "care": selectors.care_record(incident),
+        "update_form": CustomerUpdateForm(initial=version),
+        "resolve_form": ResolveForm(initial=version, auto_id="id_resolve_%s"),
+        "close_form": CloseForm(initial=version, auto_id="id_close_%s"),
+        "close_wait_days": settings.CLOSE_WITHOUT_CONFIRMATION_AFTER_DAYS,
+        "reopen_form": ReopenForm(initial=version),
+        "satisfaction_form": AgentSatisfactionForm(initial=version),
+    }
+
+
+def _update(incident, actor, data):
+    return care.give_customer_update(
+        incident_id=incident.pk,
+        actor=actor,
+        channel=data["channel"],
+        message=data["message"],
+        send=data["send"],
+        include_linked=data["include_linked"],
+        expected_version=data["version"],
+    )
+
+
+def _updated(given: care.UpdatesGiven) -> str:
+    said = "queued for sending" if given.updates[0].delivery_status == "queued" else "recorded"
+    text = f"Customer update {said} for {len(given.updates)} caller(s)."
+    if given.skipped:
+        text += f" No email address for {', '.join(given.skipped)}: update them another way."
+    return text
+
+
+def _resolve(incident, actor, data):
+    return care.resolve(
+        incident_id=incident.pk,
+        actor=actor,
+        code=data["code"],
+        notes=data["notes"],
+        expected_version=data["version"],
+    )
+
+
+def _close(incident, actor, data):
+    return care.close(
+        incident_id=incident.pk,
+        actor=actor,
+        method=data["method"],
+        confirmed_by=data["confirmed_by"],
+        include_linked=data["include_linked"],
+        expected_version=data["version"],
+    )
+
+
+def _reopen(incident, actor, data):
+    return care.reopen(
+        incident_id=incident.pk,
+        actor=actor,
+        reason=data["reason"],
+        expected_version=data["version"],
+    )
+
+
+def _satisfaction(incident, actor, data):
+    return care.record_satisfaction(
+        incident_id=incident.pk, actor=actor, score=data["score"], comment=data["comment"]
+    )
+
+
+CHANGE = "incidents.change_incident"
+# Merged into views.ACTIONS: action name → (form, service call, permission, message).
+ACTIONS = {
+    "update-customer": (CustomerUpdateForm, _update, CHANGE, _updated),
+    "resolve": (ResolveForm, _resolve, CHANGE, "Resolved."),
+    "close": (CloseForm, _close, CHANGE, "Closed with the customer's confirmation."),
+    "reopen": (ReopenForm, _reopen, CHANGE, "Reopened."),
+    "satisfaction": (AgentSatisfactionForm, _satisfaction, CHANGE, "Satisfaction recorded."),
+}
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def satisfaction_survey(request, token: str):
+    """The customer's page: no login, the signed single-use link is the only key."""
+    try:
+        link = care.survey_link(token)
+    except SurveyLinkRefused as refused:
+        return render(request, "incidents/survey.html", {"refused": str(refused)}, status=400)
+    form = SatisfactionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            care.satisfaction_from_link(
+                token=token,
+                score=form.cleaned_data["score"],
+                comment=form.cleaned_data["comment"],
+            )
+        except SurveyLinkRefused as refused:
+            return render(request, "incidents/survey.html", {"refused": str(refused)}, status=400)
+        except IncidentInvalid as refused:
+            for field, problems in refused.errors.items():
+                for problem in problems:
+                    form.add_error(field if field in form.fields else None, problem)
+        else:
+            return render(request, "incidents/survey.html", {"thanks": True})
+    status = 400 if form.is_bound else 200
+    return render(
+        request, "incidents/survey.html", {"form": form, "incident": link.incident}, status=status
+    )
