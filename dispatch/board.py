@@ -21,9 +21,7 @@ RESYNC_LIMIT = 500
 def _incidents() -> QuerySet[Incident]:
     """Incidents with everything a row shows, in a fixed number of queries."""
     return Incident.objects.select_related("category", "priority").prefetch_related(
-        Prefetch(
-            "timers", queryset=SlaTimer.objects.filter(met_at__isnull=True).order_by("due_at")
-        )
+        Prefetch("timers", queryset=SlaTimer.objects.filter(met_at__isnull=True).order_by("due_at"))
     )
 
 

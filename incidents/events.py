@@ -33,9 +33,7 @@ def record(
     event = IncidentEvent.objects.create(
         incident=incident, kind=kind, actor=actor, data=data or {}, rationale=rationale
     )
-    realtime.publish(
-        {**event_message(event), "prev_id": previous_id}, incident_id=incident.pk
-    )
+    realtime.publish({**event_message(event), "prev_id": previous_id}, incident_id=incident.pk)
     return event
 
 
