@@ -137,6 +137,7 @@ async def test_resync_returns_exactly_the_missed_events(reference):
 async def test_a_bad_resync_request_is_answered_not_crashed(reference):
     user = await sync_to_async(supervisor)()
     communicator, connected, _ = await connect(user)
+    assert connected
 
     await communicator.send_json_to({"type": "resync", "after": "x"})
     await communicator.send_to(text_data="not json")
@@ -150,6 +151,7 @@ async def test_a_bad_resync_request_is_answered_not_crashed(reference):
 async def test_a_resource_message_reaches_the_board_as_published(reference):
     user = await sync_to_async(supervisor)()
     communicator, connected, _ = await connect(user)
+    assert connected
     message = {"type": "resource", "resource": {"id": 7, "name": "Van 7", "status": "available"}}
 
     await sync_to_async(realtime.publish_board)(message)
