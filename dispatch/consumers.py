@@ -26,7 +26,8 @@ class BoardConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_add(BOARD_GROUP, self.channel_name)
         await self.accept()
         await presence.seen(user_id=self.user_id, channel_name=self.channel_name)
-        await self._announce_presence()
+        watching = await self._announce_presence()
+        await self.send_json({"type": "presence", "watching": watching})
 
     async def disconnect(self, code):
         await self.channel_layer.group_discard(BOARD_GROUP, self.channel_name)
@@ -62,8 +63,10 @@ class BoardConsumer(AsyncJsonWebsocketConsumer):
     async def board_presence(self, message):
         await self.send_json({"type": "presence", "watching": message["watching"]})
 
-    async def _announce_presence(self):
-        watching = await presence.watching()
-        await self.channel_layer.group_send(
-            BOARD_GROUP, {"type": "board.presence", "watching": watching}
-        )
+    async def _announce_presence(self) -> int:
+        watching, changed = await presence.watching()
+        if changed:
+            await self.channel_layer.group_send(
+                BOARD_GROUP, {"type": "board.presence", "watching": watching}
+            )
+        return watching

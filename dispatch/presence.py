@@ -14,8 +14,8 @@ PING_SECONDS = 30
 STALE_SECONDS = 3 * PING_SECONDS
 
 
-def _key() -> str:
-    return f"{settings.CHANNEL_LAYERS['default']['CONFIG']['prefix']}:board-presence"
+def _key(suffix: str = "") -> str:
+    return f"{settings.CHANNEL_LAYERS['default']['CONFIG']['prefix']}:board-presence{suffix}"
 
 
 def _member(user_id: int, channel_name: str) -> str:
@@ -34,9 +34,12 @@ async def gone(*, user_id: int, channel_name: str) -> None:
         await client.zrem(_key(), _member(user_id, channel_name))
 
 
-async def watching() -> int:
-    """Distinct users with a live board connection."""
+async def watching() -> tuple[int, bool]:
+    """Distinct users with a live board connection, and whether that differs from the count
+    last announced (so a storm of reconnections is not N² announcements)."""
     async with redis.from_url(settings.REDIS_URL) as client:
         await client.zremrangebyscore(_key(), "-inf", time.time() - STALE_SECONDS)
         members = await client.zrange(_key(), 0, -1)
-    return len({m.split(b":", 1)[0] for m in members})
+        count = len({m.split(b":", 1)[0] for m in members})
+        previous = await client.getset(_key(":announced"), count)
+    return count, previous is None or int(previous) != count

@@ -381,7 +381,7 @@
   function showSound() {
     const button = $("sound");
     button.setAttribute("aria-pressed", String(soundOn));
-    button.textContent = soundOn ? "🔔 Sound on" : "🔕 Sound off";
+    button.textContent = soundOn ? "Sound on" : "Sound off";
   }
   $("sound").addEventListener("click", () => {
     soundOn = !soundOn;
