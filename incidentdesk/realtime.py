@@ -25,11 +25,30 @@ def publish(message: dict, *, incident_id: int) -> None:
     transaction.on_commit(lambda: _send(message, incident_id=incident_id))
 
 
+def publish_board(message: dict) -> None:
+    """Send a board message that is not an incident event (e.g. {"type": "resource", ...})
+    once the transaction commits. Boards forward it as it is; see docs/architecture.md."""
+    transaction.on_commit(lambda: _send_board(message))
+
+
 def _send(message: dict, *, incident_id: int) -> None:
+    from dispatch import board  # the board row reads incidents, which import this module
+
     layer = get_channel_layer()
-    payload = {"type": "incident.event", "event": message}
     try:
+        # Read after commit, so the row is the committed truth (boards keep the newest version).
+        message = {**message, "row": board.incident_row(incident_id)}
+        payload = {"type": "incident.event", "event": message}
         for group in (BOARD_GROUP, incident_group(incident_id)):
             async_to_sync(layer.group_send)(group, payload)
     except Exception:
         logger.exception("Could not publish event %s; boards will resync", message.get("id"))
+
+
+def _send_board(message: dict) -> None:
+    try:
+        async_to_sync(get_channel_layer().group_send)(
+            BOARD_GROUP, {"type": "board.message", "message": message}
+        )
+    except Exception:
+        logger.exception("Could not publish a %s message; boards will resync", message.get("type"))

@@ -3,10 +3,14 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import Model
+from django.db import connection
+from django.db.models import Max, Model
 
 from incidentdesk import realtime
 from incidents.models import Incident, IncidentEvent
+
+# Any constant: the key of the PostgreSQL advisory lock that orders the timeline.
+TIMELINE_LOCK = 0x1D_E7E47
 
 
 def jsonable(value):
@@ -25,11 +29,30 @@ def jsonable(value):
 def record(
     *, incident: Incident, kind: str, actor=None, data: dict | None = None, rationale: str = ""
 ) -> IncidentEvent:
+    previous_id = _take_timeline_lock()
     event = IncidentEvent.objects.create(
         incident=incident, kind=kind, actor=actor, data=data or {}, rationale=rationale
     )
-    realtime.publish(event_message(event), incident_id=incident.pk)
+    realtime.publish({**event_message(event), "prev_id": previous_id}, incident_id=incident.pk)
     return event
+
+
+def _take_timeline_lock() -> int:
+    """Serialise timeline inserts until commit, so event ids become visible in id order.
+
+    Ids are handed out at insert but transactions commit in any order: without this, event
+    104 could commit after 105 and a board resuming "after 105" would never see it. Under
+    the lock, the transaction that inserted 104 has committed before 105 can be inserted.
+    SQLite needs no lock: it runs one write transaction at a time. The lock is held to the
+    end of the transaction, so take it after the transaction's row locks (record last).
+
+    Returns the id of the event committed just before this one (0 if none): live clients
+    chain events by it and so notice a message the channel layer dropped.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [TIMELINE_LOCK])
+    return IncidentEvent.objects.aggregate(last=Max("id"))["last"] or 0
 
 
 def event_message(event: IncidentEvent) -> dict:

@@ -45,16 +45,12 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture(scope="session")
-def server_url(django_db_setup, django_db_blocker):
-    """The whole app under Daphne (HTTP and WebSockets), on the test database."""
-    with django_db_blocker.unblock():
-        database = connection.settings_dict["NAME"]
-    port = free_port()
+def start_daphne(port: int, database: str) -> subprocess.Popen:
+    """The whole app under Daphne (HTTP and WebSockets) on this port and test database."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "incidentdesk.settings_test",
-        "E2E_DATABASE_NAME": str(database),
+        "E2E_DATABASE_NAME": database,
     }
     process = subprocess.Popen(
         [
@@ -71,19 +67,36 @@ def server_url(django_db_setup, django_db_blocker):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
+    deadline = time.monotonic() + 30
+    while True:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return process
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"Daphne did not start: {process.stderr.read().decode()}")
+        time.sleep(0.1)
+
+
+def stop_daphne(process: subprocess.Popen) -> None:
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def test_database(django_db_setup, django_db_blocker) -> str:
+    with django_db_blocker.unblock():
+        return str(connection.settings_dict["NAME"])
+
+
+@pytest.fixture(scope="session")
+def server_url(test_database):
+    port = free_port()
+    process = start_daphne(port, test_database)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"Daphne did not start: {process.stderr.read().decode()}")
-            time.sleep(0.1)
         yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop_daphne(process)
 
 
 @pytest.fixture

@@ -1,0 +1,21 @@
+"""The live dispatch board page: the snapshot rendered as JSON for board.js to draw."""
+
+from django.contrib.auth.decorators import permission_required
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from dispatch import board
+from dispatch.presence import PING_SECONDS
+
+
+@require_GET
+@permission_required("incidents.view_board", raise_exception=True)
+def board_page(request):
+    return render(
+        request,
+        "dispatch/board.html",
+        {
+            "snapshot": board.snapshot(),
+            "config": {"ping_seconds": PING_SECONDS},
+        },
+    )
