@@ -23,6 +23,10 @@ class BoardConsumer(AsyncJsonWebsocketConsumer):
     async def incident_event(self, message):
         await self.send_json(message["event"])
 
+    async def board_message(self, message):
+        # Board-wide messages that are not timeline events, e.g. {"type": "resource", ...}.
+        await self.send_json(message["message"])
+
     @staticmethod
     async def _may_watch(user) -> bool:
         return await user.ahas_perm("incidents.view_board")

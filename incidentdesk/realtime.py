@@ -33,3 +33,18 @@ def _send(message: dict, *, incident_id: int) -> None:
             async_to_sync(layer.group_send)(group, payload)
     except Exception:
         logger.exception("Could not publish event %s; boards will resync", message.get("id"))
+
+
+def publish_board(message: dict) -> None:
+    """Send a message that belongs to no one incident (e.g. a resource's new status) to the
+    board once the transaction commits; safe by default like publish()."""
+    transaction.on_commit(lambda: _send_board(message))
+
+
+def _send_board(message: dict) -> None:
+    try:
+        async_to_sync(get_channel_layer().group_send)(
+            BOARD_GROUP, {"type": "board.message", "message": message}
+        )
+    except Exception:
+        logger.exception("Could not publish a %s message; boards will resync", message.get("type"))

@@ -173,3 +173,17 @@ LOGGING = {
 # Incident rules the organisation may tune.
 DUPLICATE_WINDOW_MINUTES = env.int("DUPLICATE_WINDOW_MINUTES", default=120)
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
+
+# Dispatch (issue 4): outbound channels and status links.
+# The address people reach this site on, for links sent in briefings.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+DISPATCH_STATUS_LINK_MAX_AGE = env.int("DISPATCH_STATUS_LINK_HOURS", default=12) * 3600
+DISPATCH_WEBHOOK_TIMEOUT = env.float("DISPATCH_WEBHOOK_TIMEOUT", default=10.0)
+DISPATCH_DELIVERY_MAX_RETRIES = env.int("DISPATCH_DELIVERY_MAX_RETRIES", default=5)
+# Retry n waits BACKOFF × 2**n seconds.
+DISPATCH_DELIVERY_BACKOFF = env.float("DISPATCH_DELIVERY_BACKOFF_SECONDS", default=10.0)
+# Organisation-wide gateways that take a signed JSON POST: channel → (URL, secret).
+DISPATCH_GATEWAYS = {
+    channel: (env(f"{channel.upper()}_GATEWAY_URL", default=""), env(f"{channel.upper()}_GATEWAY_SECRET", default=""))
+    for channel in ("sms", "pager", "im")
+}

@@ -262,6 +262,13 @@ class EventKind(models.TextChoices):
     UNLINKED = "unlinked", "Unlinked from parent"
     CHILD_LINKED = "child_linked", "Call linked"
     CHILD_UNLINKED = "child_unlinked", "Call unlinked"
+    # Resources and dispatch (issue 4)
+    RESOURCE_DISPATCHED = "resource_dispatched", "Resource dispatched"
+    DISPATCH_PROGRESS = "dispatch_progress", "Resource progress"
+    RESOURCE_RECALLED = "resource_recalled", "Resource recalled"
+    BRIEFING_CONFIRMED = "briefing_confirmed", "Briefing confirmed by voice"
+    MESSAGE_DELIVERY = "message_delivery", "Message delivery"
+    BROADCAST_SENT = "broadcast_sent", "Broadcast to group"
 
 
 class IncidentEvent(models.Model):
