@@ -147,7 +147,7 @@ def _reasons(rec: Recommendation, *, incident: Incident, placed: bool, order: li
         "no other jobs this shift" if rec.load == 0 else f"{rec.load} job(s) in the last 8 h"
     )
     reasons.append(f"skilled for {incident.category.name}")
-    reasons.append(f"verified until {timezone.localtime(resource.verified_until):%d %b %H:%M}")
+    reasons.append(f"verified until {timezone.localtime(resource.verified_until):%d %b %Y %H:%M}")
     if rec.channel:
         reasons.append(f"reach by {Channel(rec.channel).label.lower()} (rule: {_names(order)})")
     else:
