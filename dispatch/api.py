@@ -164,6 +164,3 @@ class BroadcastView(APIView):
         )
         sent = Broadcast.objects.prefetch_related("messages__recipient").get(pk=sent.pk)
         return Response(BroadcastSerializer(sent).data, status=status.HTTP_201_CREATED)
-
-
-

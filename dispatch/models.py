@@ -291,7 +291,9 @@ class Broadcast(models.Model):
     group = models.ForeignKey(ResourceGroup, on_delete=models.PROTECT, related_name="broadcasts")
     channel = models.CharField(max_length=10, choices=Channel.choices)
     body = models.TextField()
-    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     sent_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

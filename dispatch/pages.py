@@ -152,9 +152,7 @@ def status_link(request, token: str):
         else:
             problem = "Choose one of the buttons."
     steps = [
-        (s, DispatchStatus(s).label)
-        for s in dispatch.next_steps()
-        if s != DispatchStatus.RECALLED
+        (s, DispatchStatus(s).label) for s in dispatch.next_steps() if s != DispatchStatus.RECALLED
     ]
     return render(
         request,

@@ -103,13 +103,17 @@ def recommend(incident: Incident, *, limit: int = 10) -> list[Recommendation]:
             verified_until__gt=now,
             skills=incident.category_id,
         )
-        .annotate(load=Count("dispatches", filter=Q(dispatches__dispatched_at__gte=now - LOAD_WINDOW)))
+        .annotate(
+            load=Count("dispatches", filter=Q(dispatches__dispatched_at__gte=now - LOAD_WINDOW))
+        )
     )
     placed = incident.latitude is not None and incident.longitude is not None
     found = []
     for resource in candidates:
         distance = (
-            haversine_km(incident.latitude, incident.longitude, resource.latitude, resource.longitude)
+            haversine_km(
+                incident.latitude, incident.longitude, resource.latitude, resource.longitude
+            )
             if placed and resource.has_position
             else None
         )
@@ -134,7 +138,9 @@ def recommend(incident: Incident, *, limit: int = 10) -> list[Recommendation]:
     return found[:limit]
 
 
-def _reasons(rec: Recommendation, *, incident: Incident, placed: bool, order: list[str]) -> list[str]:
+def _reasons(
+    rec: Recommendation, *, incident: Incident, placed: bool, order: list[str]
+) -> list[str]:
     resource = rec.resource
     reasons = []
     if rec.distance_km is not None:

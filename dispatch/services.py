@@ -476,9 +476,7 @@ def set_resource_status(*, resource_id: int, status: str, actor) -> Resource:
 
 
 @transaction.atomic
-def verify_resource(
-    *, resource_id: int, actor, valid_for: timedelta, note: str = ""
-) -> Resource:
+def verify_resource(*, resource_id: int, actor, valid_for: timedelta, note: str = "") -> Resource:
     """A person checked the resource's identity and authority; valid for a while."""
     resource = _lock_resource(resource_id)
     now = timezone.now()

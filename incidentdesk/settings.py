@@ -184,6 +184,9 @@ DISPATCH_DELIVERY_MAX_RETRIES = env.int("DISPATCH_DELIVERY_MAX_RETRIES", default
 DISPATCH_DELIVERY_BACKOFF = env.float("DISPATCH_DELIVERY_BACKOFF_SECONDS", default=10.0)
 # Organisation-wide gateways that take a signed JSON POST: channel → (URL, secret).
 DISPATCH_GATEWAYS = {
-    channel: (env(f"{channel.upper()}_GATEWAY_URL", default=""), env(f"{channel.upper()}_GATEWAY_SECRET", default=""))
+    channel: (
+        env(f"{channel.upper()}_GATEWAY_URL", default=""),
+        env(f"{channel.upper()}_GATEWAY_SECRET", default=""),
+    )
     for channel in ("sms", "pager", "im")
 }
