@@ -144,7 +144,8 @@ def _reasons(
     resource = rec.resource
     reasons = []
     if rec.distance_km is not None:
-        reasons.append(f"{rec.distance_km:.1f} km away")
+        km = rec.distance_km
+        reasons.append(f"{km * 1000:.0f} m away" if km < 1 else f"{km:.1f} km away")
     elif not placed:
         reasons.append("incident has no position: ranked by load")
     else:

@@ -42,7 +42,7 @@ def test_recommendations_rank_by_distance_with_reasons(incident):
     ranked = answer.json()
     assert [r["resource"]["call_sign"] for r in ranked] == ["NEAR", "FAR"]
     assert ranked[0]["rank"] == 1
-    assert ranked[0]["reasons"][0] == "0.1 km away"
+    assert ranked[0]["reasons"][0] == "56 m away"
     assert ranked[0]["channel"] == "phone"  # no channel rule: the default order, phone first
 
 

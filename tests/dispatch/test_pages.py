@@ -121,7 +121,7 @@ def test_an_expired_status_link_says_so(client, incident):
 def test_a_tampered_status_link_is_refused(client, incident):
     mine = send(incident, resource("FAC-1"))
     send(log(summary="Other"), resource("FAC-2"))
-    value, signature = links.token_for(mine.pk).split(":", 1)
+    _value, signature = links.token_for(mine.pk).split(":", 1)
     forged = f"{mine.pk + 1}:{signature}"
 
     response = client.post(reverse("dispatch:status-link", args=[forged]), {"step": "on_scene"})
