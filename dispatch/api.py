@@ -8,12 +8,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dispatch import selectors, services
-from dispatch.models import Broadcast, Dispatch
+from dispatch.models import Broadcast, Dispatch, Message
 from dispatch.serializers import (
     BroadcastInputSerializer,
     BroadcastSerializer,
     DispatchInputSerializer,
     DispatchSerializer,
+    MessageSerializer,
     ProgressInputSerializer,
     RecommendationSerializer,
     ResourceFilterSerializer,
@@ -140,6 +141,22 @@ class ProgressView(APIView):
             via="API",
         )
         return Response(DispatchSerializer(_dispatch(pk)).data)
+
+
+class ConfirmBriefingView(APIView):
+    permission_classes = API_PERMISSIONS
+    required_perms = {"post": ["dispatch.change_dispatch"]}
+
+    @extend_schema(
+        request=None,
+        responses={200: MessageSerializer, 403: ERROR, 404: ERROR, 409: CONFLICT},
+        description="Record that you briefed the resource by radio or phone just now.",
+    )
+    def post(self, request, pk: int):
+        if not Message.objects.filter(pk=pk).exists():
+            raise Http404("There is no such message.")
+        message = services.confirm_voice_briefing(message_id=pk, actor=request.user)
+        return Response(MessageSerializer(message).data)
 
 
 class BroadcastView(APIView):

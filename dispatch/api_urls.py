@@ -15,5 +15,10 @@ urlpatterns = [
         name="api-incident-dispatches",
     ),
     path("dispatches/<int:pk>/progress/", api.ProgressView.as_view(), name="api-progress"),
+    path(
+        "messages/<int:pk>/confirm-briefing/",
+        api.ConfirmBriefingView.as_view(),
+        name="api-confirm-briefing",
+    ),
     path("broadcasts/", api.BroadcastView.as_view(), name="api-broadcasts"),
 ]

@@ -4,7 +4,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, FilteredRelation, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from dispatch.models import (
@@ -15,9 +15,10 @@ from dispatch.models import (
     Dispatch,
     Message,
     Resource,
+    ResourceKind,
     ResourceStatus,
 )
-from incidents.models import Incident
+from incidents.models import Incident, reference_for
 
 # Used when a category has no channel rule at all.
 DEFAULT_CHANNELS = [Channel.PHONE, Channel.RADIO, Channel.SMS, Channel.EMAIL]
@@ -97,8 +98,7 @@ def recommend(incident: Incident, *, limit: int = 10) -> list[Recommendation]:
     now = timezone.now()
     order = channel_order(incident)
     candidates = (
-        resources_with_contacts()
-        .filter(
+        Resource.objects.filter(
             status=ResourceStatus.AVAILABLE,
             verified_until__gt=now,
             skills=incident.category_id,
@@ -106,36 +106,33 @@ def recommend(incident: Incident, *, limit: int = 10) -> list[Recommendation]:
         .annotate(
             load=Count("dispatches", filter=Q(dispatches__dispatched_at__gte=now - LOAD_WINDOW))
         )
+        .values_list("id", "call_sign", "latitude", "longitude", "load")
     )
     placed = incident.latitude is not None and incident.longitude is not None
-    found = []
-    for resource in candidates:
-        distance = (
-            haversine_km(
-                incident.latitude, incident.longitude, resource.latitude, resource.longitude
+    ranked = sorted(
+        (
+            (
+                haversine_km(incident.latitude, incident.longitude, lat, lon)
+                if placed and lat is not None and lon is not None
+                else None,
+                load,
+                call_sign,
+                pk,
             )
-            if placed and resource.has_position
-            else None
-        )
-        found.append(
-            Recommendation(
-                resource=resource,
-                distance_km=distance,
-                load=resource.load,
-                channel=preferred_channel(resource, order),
-            )
-        )
-    found.sort(
-        key=lambda r: (
-            r.distance_km is None,
-            r.distance_km or 0.0,
-            r.load,
-            r.resource.call_sign,
-        )
-    )
-    for r in found[:limit]:
+            for pk, call_sign, lat, lon, load in candidates
+        ),
+        key=lambda r: (r[0] is None, r[0] or 0.0, r[1], r[2]),
+    )[:limit]
+    # Only the few shown need their whole row and contacts.
+    full = Resource.objects.prefetch_related("endpoints").in_bulk([pk for *_, pk in ranked])
+    best = [
+        Recommendation(resource=full[pk], distance_km=distance, load=load, channel=None)
+        for distance, load, _, pk in ranked
+    ]
+    for r in best:
+        r.channel = preferred_channel(r.resource, order)
         r.reasons = _reasons(r, incident=incident, placed=placed, order=order)
-    return found[:limit]
+    return best
 
 
 def _reasons(
@@ -166,43 +163,68 @@ def _names(order: list[str]) -> str:
     return " → ".join(Channel(c).label for c in order if c in Channel.values)
 
 
-def _active_dispatches() -> Prefetch:
-    return Prefetch(
-        "dispatches",
-        queryset=Dispatch.objects.filter(status__in=ACTIVE_DISPATCH).select_related("incident"),
-        to_attr="active_dispatches",
-    )
+# Model get_FOO_display() rebuilds a lookup per call; the panel shows hundreds of rows.
+KIND_LABELS = dict(ResourceKind.choices)
+STATUS_LABELS = dict(ResourceStatus.choices)
 
 
 def resource_row(resource: Resource) -> dict:
     """One resource as the board panel and its live messages show it."""
-    active = getattr(resource, "active_dispatches", None)
-    if active is None:
-        active = list(
-            resource.dispatches.filter(status__in=ACTIVE_DISPATCH).select_related("incident")
-        )
-    current = active[0] if active else None
+    current = (
+        resource.dispatches.filter(status__in=ACTIVE_DISPATCH).values("id", "incident_id").first()
+    )
+    return _row(
+        id=resource.pk,
+        name=resource.name,
+        call_sign=resource.call_sign,
+        kind=resource.kind,
+        status=resource.status,
+        dispatch_id=current["id"] if current else None,
+        incident_id=current["incident_id"] if current else None,
+    )
+
+
+def _row(*, id, name, call_sign, kind, status, dispatch_id, incident_id) -> dict:
     return {
-        "id": resource.pk,
-        "name": resource.name,
-        "call_sign": resource.call_sign,
-        "kind": resource.kind,
-        "kind_label": resource.get_kind_display(),
-        "status": resource.status,
-        "status_label": resource.get_status_display(),
+        "id": id,
+        "name": name,
+        "call_sign": call_sign,
+        "kind": kind,
+        "kind_label": KIND_LABELS.get(kind, kind),
+        "status": status,
+        "status_label": STATUS_LABELS.get(status, status),
+        # The reference is derived from the incident's id: no join needed.
         "incident": (
-            {"id": current.incident_id, "reference": current.incident.reference}
-            if current
-            else None
+            {"id": incident_id, "reference": reference_for(incident_id)} if incident_id else None
         ),
-        "dispatch_id": current.pk if current else None,
+        "dispatch_id": dispatch_id,
     }
 
 
 def resource_panel() -> list[dict]:
-    """Every resource with its status and current incident, in two queries."""
-    resources = Resource.objects.prefetch_related(_active_dispatches()).order_by("call_sign")
-    return [resource_row(resource) for resource in resources]
+    """Every resource with its status and current incident, in one query (a resource has at
+    most one active dispatch, by a unique index, so the join never repeats a row)."""
+    rows = (
+        Resource.objects.annotate(
+            active=FilteredRelation(
+                "dispatches", condition=Q(dispatches__status__in=ACTIVE_DISPATCH)
+            )
+        )
+        .order_by("call_sign")
+        .values_list("id", "name", "call_sign", "kind", "status", "active__id", "active__incident")
+    )
+    return [
+        _row(
+            id=pk,
+            name=name,
+            call_sign=call_sign,
+            kind=kind,
+            status=status,
+            dispatch_id=dispatch_id,
+            incident_id=incident_id,
+        )
+        for pk, name, call_sign, kind, status, dispatch_id, incident_id in rows
+    ]
 
 
 def assigned_resources(incident_ids) -> dict[int, list[dict]]:
@@ -247,7 +269,11 @@ def endpoint_for(resource: Resource, channel: str) -> ContactEndpoint | None:
 
 
 def filtered_resources(*, status: str = "", skill: str = "", group: str = "") -> QuerySet:
-    resources = resources_with_contacts().prefetch_related(_active_dispatches())
+    """Resources for the API list, each with `current_incident` (the id of its active job)."""
+    resources = resources_with_contacts().annotate(
+        current=FilteredRelation("dispatches", condition=Q(dispatches__status__in=ACTIVE_DISPATCH)),
+        current_incident=F("current__incident"),
+    )
     if status:
         resources = resources.filter(status=status)
     if skill:

@@ -1,8 +1,8 @@
 """The dispatch API's JSON shapes; inputs check types and lengths, the services the rules."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from dispatch import selectors
 from dispatch.models import (
     Broadcast,
     Channel,
@@ -12,6 +12,7 @@ from dispatch.models import (
     Resource,
     ResourceStatus,
 )
+from incidents.models import reference_for
 
 TEXT = 4_000
 
@@ -50,8 +51,16 @@ class ResourceSerializer(serializers.ModelSerializer):
     def get_verified(self, resource) -> bool:
         return resource.is_verified()
 
+    @extend_schema_field(
+        {
+            "type": "object",
+            "nullable": True,
+            "properties": {"id": {"type": "integer"}, "reference": {"type": "string"}},
+        }
+    )
     def get_current(self, resource) -> dict | None:
-        return selectors.resource_row(resource)["incident"]
+        incident_id = getattr(resource, "current_incident", None)
+        return {"id": incident_id, "reference": reference_for(incident_id)} if incident_id else None
 
 
 class ResourceFilterSerializer(serializers.Serializer):
@@ -60,8 +69,16 @@ class ResourceFilterSerializer(serializers.Serializer):
     group = serializers.CharField(required=False, max_length=80)
 
 
+class RecommendedResourceSerializer(serializers.ModelSerializer):
+    endpoints = EndpointSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Resource
+        fields = ["id", "name", "kind", "call_sign", "endpoints", "latitude", "longitude", "base"]
+
+
 class RecommendationSerializer(serializers.Serializer):
-    resource = ResourceSerializer()
+    resource = RecommendedResourceSerializer()
     rank = serializers.IntegerField()
     distance_km = serializers.FloatField(allow_null=True)
     load = serializers.IntegerField()

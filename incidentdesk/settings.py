@@ -159,7 +159,16 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     # Status appears in several fields (status, allowed_statuses, filters): one enum for all.
-    "ENUM_NAME_OVERRIDES": {"IncidentStatusEnum": "incidents.models.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentStatusEnum": "incidents.models.Status",
+        # Dispatch (issue 4): several models have a "kind" and a "status" of their own.
+        "ResourceKindEnum": "dispatch.models.ResourceKind",
+        "ResourceStatusEnum": "dispatch.models.ResourceStatus",
+        "DispatchStatusEnum": "dispatch.models.DispatchStatus",
+        "DeliveryStatusEnum": "dispatch.models.DeliveryStatus",
+        "MessageKindEnum": "dispatch.models.MessageKind",
+        "ChannelEnum": "dispatch.models.Channel",
+    },
 }
 
 LOGGING = {

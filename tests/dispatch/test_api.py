@@ -163,3 +163,38 @@ def test_a_broadcast_for_a_missing_incident_is_a_404(reference_data):
     )
 
     assert answer.status_code == 404
+
+
+def test_a_radio_briefing_is_confirmed_over_the_api(incident):
+    dispatch = send(incident, resource("FAC-1"), channel="radio")
+    message = dispatch.messages.get()
+
+    answer = client_for(supervisor()).post(f"/api/messages/{message.pk}/confirm-briefing/")
+
+    assert answer.status_code == 200
+    assert answer.json()["status"] == "confirmed"
+
+
+def test_confirming_a_written_message_is_a_409(incident):
+    plumber = resource("FAC-1", contacts={"email": "sam@example.org"})
+    message = send(incident, plumber, channel="email").messages.get()
+
+    answer = client_for(supervisor()).post(f"/api/messages/{message.pk}/confirm-briefing/")
+
+    assert answer.status_code == 409
+
+
+def test_the_resource_list_shows_each_current_incident_in_a_fixed_number_of_queries(
+    incident, django_assert_max_num_queries
+):
+    for n in range(5):
+        send(log(summary=f"Leak {n}"), resource(f"R{n}"))
+    resource("SPARE")
+    api = client_for(agent())
+
+    with django_assert_max_num_queries(12):
+        listed = api.get("/api/resources/").json()["results"]
+
+    current = {r["call_sign"]: r["current"] for r in listed}
+    assert current["SPARE"] is None
+    assert current["R0"]["reference"].startswith("INC-")
