@@ -1,55 +1,183 @@
-"""The board's REST reads: the snapshot, and what a board missed after a given event."""
+"""The dispatch API: validate, call one service, answer; refusals are 400/409 with reasons."""
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from dispatch import board
-from incidents.api import API_PERMISSIONS
+from dispatch import selectors, services
+from dispatch.models import Broadcast, Dispatch, Message
+from dispatch.serializers import (
+    BroadcastInputSerializer,
+    BroadcastSerializer,
+    DispatchInputSerializer,
+    DispatchSerializer,
+    MessageSerializer,
+    ProgressInputSerializer,
+    RecommendationSerializer,
+    ResourceFilterSerializer,
+    ResourceSerializer,
+)
+from incidents.api import API_PERMISSIONS, CONFLICT, ERROR, FIELD_ERRORS
+from incidents.models import Incident
 
-BOARD = ["incidents.view_board"]
+REFUSED = {400: FIELD_ERRORS, 403: ERROR, 404: ERROR, 409: CONFLICT}
 
 
-class AfterSerializer(serializers.Serializer):
-    after = serializers.IntegerField(
-        min_value=0, help_text="The id of the last event the board applied."
-    )
+def _incident(pk: int) -> Incident:
+    incident = Incident.objects.select_related("category", "priority").filter(pk=pk).first()
+    if incident is None:
+        raise Http404("There is no such incident.")
+    return incident
 
 
-class BoardSnapshotView(APIView):
+def _dispatch(pk: int) -> Dispatch:
+    dispatch = selectors.dispatch_detail(pk)
+    if dispatch is None:
+        raise Http404("There is no such dispatch.")
+    return dispatch
+
+
+class ResourceListView(ListAPIView):
+    serializer_class = ResourceSerializer
     permission_classes = API_PERMISSIONS
-    required_perms = {"get": BOARD}
+    required_perms = {"get": ["dispatch.view_resource"]}
 
     @extend_schema(
-        responses={200: OpenApiTypes.OBJECT},
-        description=(
-            "The board's starting point: open incident rows (sorted), resources, the event "
-            "cursor to resume from and the server's time. Row shape: docs/architecture.md."
-        ),
+        parameters=[ResourceFilterSerializer],
+        description="Resources, filtered by status, skill (category slug) or group name.",
     )
-    def get(self, request):
-        return Response(board.snapshot())
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        filters = ResourceFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return selectors.filtered_resources(**filters.validated_data)
 
 
-class EventsAfterView(APIView):
+class RecommendationsView(APIView):
     permission_classes = API_PERMISSIONS
-    required_perms = {"get": BOARD}
+    required_perms = {"get": ["dispatch.view_resource", "incidents.view_incident"]}
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("after", OpenApiTypes.INT, required=True, description="Last id.")
-        ],
-        responses={200: OpenApiTypes.OBJECT},
-        description=(
-            "Every event after `after`, in order, with the current rows of the incidents they "
-            "touched and the new cursor; or `reset: true` with a full snapshot when the gap "
-            f"is over {board.RESYNC_LIMIT} events. Events commit in id order, so resuming "
-            "after the last applied id never skips one."
-        ),
+        responses={200: RecommendationSerializer(many=True), 404: ERROR},
+        description="Available, verified, skilled resources, best first, with the reasons.",
     )
-    def get(self, request):
-        query = AfterSerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        return Response(board.resync(query.validated_data["after"]))
+    def get(self, request, pk: int):
+        ranked = selectors.recommend(_incident(pk))
+        data = [
+            {
+                "resource": r.resource,
+                "rank": rank,
+                "distance_km": None if r.distance_km is None else round(r.distance_km, 3),
+                "load": r.load,
+                "channel": r.channel,
+                "reasons": r.reasons,
+            }
+            for rank, r in enumerate(ranked, 1)
+        ]
+        return Response(RecommendationSerializer(data, many=True).data)
+
+
+class IncidentDispatchesView(APIView):
+    permission_classes = API_PERMISSIONS
+    required_perms = {
+        "get": ["dispatch.view_dispatch"],
+        "post": ["dispatch.add_dispatch"],
+    }
+
+    @extend_schema(responses={200: DispatchSerializer(many=True), 404: ERROR})
+    def get(self, request, pk: int):
+        dispatches = selectors.incident_dispatches(_incident(pk))
+        return Response(DispatchSerializer(dispatches, many=True).data)
+
+    @extend_schema(
+        request=DispatchInputSerializer,
+        responses={201: DispatchSerializer, **REFUSED},
+        description="Dispatch a resource. An unverified, unskilled or unavailable one is "
+        "refused with 400 and the reasons unless a supervisor sends override_reason; one "
+        "already on a dispatch is refused with 409.",
+    )
+    def post(self, request, pk: int):
+        incident = _incident(pk)
+        body = DispatchInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        dispatch = services.dispatch_resource(
+            incident_id=incident.pk,
+            resource_id=data["resource"],
+            channel=data["channel"],
+            briefing=data["briefing"],
+            actor=request.user,
+            override_reason=data["override_reason"],
+            briefed_by_voice=data["briefed_by_voice"],
+        )
+        return Response(
+            DispatchSerializer(_dispatch(dispatch.pk)).data, status=status.HTTP_201_CREATED
+        )
+
+
+class ProgressView(APIView):
+    permission_classes = API_PERMISSIONS
+    required_perms = {"post": ["dispatch.change_dispatch"]}
+
+    @extend_schema(
+        request=ProgressInputSerializer,
+        responses={200: DispatchSerializer, **REFUSED},
+        description="Acknowledged, en_route, on_scene, cleared, or recalled (with a reason).",
+    )
+    def post(self, request, pk: int):
+        dispatch = _dispatch(pk)
+        body = ProgressInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.progress_dispatch(
+            dispatch_id=dispatch.pk,
+            step=body.validated_data["step"],
+            reason=body.validated_data["reason"],
+            actor=request.user,
+            via="API",
+        )
+        return Response(DispatchSerializer(_dispatch(pk)).data)
+
+
+class ConfirmBriefingView(APIView):
+    permission_classes = API_PERMISSIONS
+    required_perms = {"post": ["dispatch.change_dispatch"]}
+
+    @extend_schema(
+        request=None,
+        responses={200: MessageSerializer, 403: ERROR, 404: ERROR, 409: CONFLICT},
+        description="Record that you briefed the resource by radio or phone just now.",
+    )
+    def post(self, request, pk: int):
+        if not Message.objects.filter(pk=pk).exists():
+            raise Http404("There is no such message.")
+        message = services.confirm_voice_briefing(message_id=pk, actor=request.user)
+        return Response(MessageSerializer(message).data)
+
+
+class BroadcastView(APIView):
+    permission_classes = API_PERMISSIONS
+    required_perms = {"post": ["dispatch.send_broadcast"]}
+
+    @extend_schema(
+        request=BroadcastInputSerializer,
+        responses={201: BroadcastSerializer, 400: FIELD_ERRORS, 403: ERROR, 404: ERROR},
+        description="Message every member of a group; each recipient's delivery is recorded.",
+    )
+    def post(self, request):
+        body = BroadcastInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        sent = services.broadcast(
+            incident_id=_incident(data["incident"]).pk,
+            group_id=data["group"],
+            channel=data["channel"],
+            body=data["body"],
+            actor=request.user,
+        )
+        sent = Broadcast.objects.prefetch_related("messages__recipient").get(pk=sent.pk)
+        return Response(BroadcastSerializer(sent).data, status=status.HTTP_201_CREATED)

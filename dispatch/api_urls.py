@@ -1,8 +1,26 @@
 from django.urls import path
 
-from dispatch import api
+from dispatch import api, board_api
 
 urlpatterns = [
-    path("board/", api.BoardSnapshotView.as_view(), name="api-board"),
-    path("events/", api.EventsAfterView.as_view(), name="api-events-after"),
+    path("board/", board_api.BoardSnapshotView.as_view(), name="api-board"),
+    path("events/", board_api.EventsAfterView.as_view(), name="api-events-after"),
+    path("resources/", api.ResourceListView.as_view(), name="api-resources"),
+    path(
+        "incidents/<int:pk>/recommendations/",
+        api.RecommendationsView.as_view(),
+        name="api-recommendations",
+    ),
+    path(
+        "incidents/<int:pk>/dispatches/",
+        api.IncidentDispatchesView.as_view(),
+        name="api-incident-dispatches",
+    ),
+    path("dispatches/<int:pk>/progress/", api.ProgressView.as_view(), name="api-progress"),
+    path(
+        "messages/<int:pk>/confirm-briefing/",
+        api.ConfirmBriefingView.as_view(),
+        name="api-confirm-briefing",
+    ),
+    path("broadcasts/", api.BroadcastView.as_view(), name="api-broadcasts"),
 ]

@@ -163,7 +163,16 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     # Status appears in several fields (status, allowed_statuses, filters): one enum for all.
-    "ENUM_NAME_OVERRIDES": {"IncidentStatusEnum": "incidents.models.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentStatusEnum": "incidents.models.Status",
+        # Dispatch (issue 4): several models have a "kind" and a "status" of their own.
+        "ResourceKindEnum": "dispatch.models.ResourceKind",
+        "ResourceStatusEnum": "dispatch.models.ResourceStatus",
+        "DispatchStatusEnum": "dispatch.models.DispatchStatus",
+        "DeliveryStatusEnum": "dispatch.models.DeliveryStatus",
+        "MessageKindEnum": "dispatch.models.MessageKind",
+        "ChannelEnum": "dispatch.models.Channel",
+    },
 }
 
 LOGGING = {
@@ -183,3 +192,18 @@ CLOSE_WITHOUT_CONFIRMATION_AFTER_DAYS = env.int("CLOSE_WITHOUT_CONFIRMATION_AFTE
 SATISFACTION_LINK_DAYS = env.int("SATISFACTION_LINK_DAYS", default=14)
 # The address customers reach the public pages at, for links in emails.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Dispatch (issue 4): outbound channels and status links.
+# Links in briefings use SITE_URL (above).
+DISPATCH_STATUS_LINK_MAX_AGE = env.int("DISPATCH_STATUS_LINK_HOURS", default=12) * 3600
+DISPATCH_WEBHOOK_TIMEOUT = env.float("DISPATCH_WEBHOOK_TIMEOUT", default=10.0)
+DISPATCH_DELIVERY_MAX_RETRIES = env.int("DISPATCH_DELIVERY_MAX_RETRIES", default=5)
+# Retry n waits BACKOFF × 2**n seconds.
+DISPATCH_DELIVERY_BACKOFF = env.float("DISPATCH_DELIVERY_BACKOFF_SECONDS", default=10.0)
+# Organisation-wide gateways that take a signed JSON POST: channel → (URL, secret).
+DISPATCH_GATEWAYS = {
+    channel: (
+        env(f"{channel.upper()}_GATEWAY_URL", default=""),
+        env(f"{channel.upper()}_GATEWAY_SECRET", default=""),
+    )
+    for channel in ("sms", "pager", "im")
+}

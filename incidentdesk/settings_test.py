@@ -31,3 +31,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 # The browser tests' server process points at the test database its parent created.
 if os.environ.get("E2E_DATABASE_NAME"):
     DATABASES["default"]["NAME"] = os.environ["E2E_DATABASE_NAME"]  # noqa: F405
+# Delivery retries in tests wait tenths of a second, not minutes.
+DISPATCH_DELIVERY_BACKOFF = 0.2
+DISPATCH_DELIVERY_MAX_RETRIES = 2
+DISPATCH_WEBHOOK_TIMEOUT = 3.0

@@ -294,6 +294,13 @@ class EventKind(models.TextChoices):
     REOPENED = "reopened", "Reopened"
     SATISFACTION_RECORDED = "satisfaction_recorded", "Satisfaction recorded"
     SATISFACTION_LINK_SENT = "satisfaction_link_sent", "Satisfaction survey sent"
+    # Resources and dispatch (issue 4)
+    RESOURCE_DISPATCHED = "resource_dispatched", "Resource dispatched"
+    DISPATCH_PROGRESS = "dispatch_progress", "Resource progress"
+    RESOURCE_RECALLED = "resource_recalled", "Resource recalled"
+    BRIEFING_CONFIRMED = "briefing_confirmed", "Briefing confirmed by voice"
+    MESSAGE_DELIVERY = "message_delivery", "Message delivery"
+    BROADCAST_SENT = "broadcast_sent", "Broadcast to group"
 
 
 class IncidentEvent(models.Model):

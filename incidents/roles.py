@@ -15,6 +15,27 @@ AGENT = [
     "escalation.view_slatimer",
 ]
 SUPERVISOR = [*AGENT, "incidents.reprioritise_incident", "incidents.view_board"]
+
+# ---- Dispatch (issue 4) ----------------------------------------------------------------------
+# Agents see resources, dispatches and messages (to tell a caller help is on its way);
+# supervisors dispatch, record progress, override with a reason and broadcast.
+DISPATCH_VIEW = [
+    "dispatch.view_resource",
+    "dispatch.view_resourcegroup",
+    "dispatch.view_channelrule",
+    "dispatch.view_dispatch",
+    "dispatch.view_broadcast",
+    "dispatch.view_message",
+]
+DISPATCH_SUPERVISOR = [
+    "dispatch.add_dispatch",
+    "dispatch.change_dispatch",
+    "dispatch.override_dispatch",
+    "dispatch.send_broadcast",
+]
+AGENT = [*AGENT, *DISPATCH_VIEW]
+SUPERVISOR = [*SUPERVISOR, *DISPATCH_VIEW, *DISPATCH_SUPERVISOR]
+# ---- end Dispatch ----------------------------------------------------------------------------
 # The Admin group may do everything in these apps.
 ADMIN_APPS = ["incidents", "escalation", "dispatch", "auth", "authtoken"]
 

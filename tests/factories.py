@@ -76,3 +76,60 @@ def close(incident, actor=None, **overrides):
     values = {"method": "phone", "confirmed_by": "Ruth Okafor"}
     values.update(overrides)
     return care.close(incident_id=incident.pk, actor=actor or agent(), **values)
+
+
+# ---- Dispatch (issue 4) ----------------------------------------------------------------------
+
+
+def resource(
+    call_sign: str,
+    *,
+    skills=("water-leak",),
+    verified: bool = True,
+    position=None,
+    status: str = "available",
+    contacts=None,
+    groups=(),
+    **fields,
+):
+    """A resource skilled for the given category slugs, verified for a day unless told."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from dispatch.models import ContactEndpoint, Resource, ResourceGroup
+
+    now = timezone.now()
+    made = Resource.objects.create(
+        call_sign=call_sign,
+        name=fields.pop("name", f"Resource {call_sign}"),
+        kind=fields.pop("kind", "person"),
+        status=status,
+        latitude=position[0] if position else None,
+        longitude=position[1] if position else None,
+        verified_at=now if verified else None,
+        verified_until=now + timedelta(days=1) if verified else None,
+        **fields,
+    )
+    made.skills.set(Category.objects.filter(slug__in=skills))
+    made.groups.set([ResourceGroup.objects.get_or_create(name=name)[0] for name in groups])
+    for channel, address in (contacts or {"radio": call_sign, "phone": "07700 900999"}).items():
+        secret = "s" * 32 if channel == "webhook" else ""
+        ContactEndpoint.objects.create(
+            resource=made, channel=channel, address=address, secret=secret
+        )
+    return made
+
+
+def send(incident, res, *, actor=None, channel="radio", **kwargs):
+    """Dispatch through the one write path, as a supervisor unless told."""
+    from dispatch import services as dispatch_services
+
+    return dispatch_services.dispatch_resource(
+        incident_id=incident.pk,
+        resource_id=res.pk,
+        channel=channel,
+        briefing=kwargs.pop("briefing", "Go to the kitchen, water near the fuse board."),
+        actor=actor or supervisor(),
+        **kwargs,
+    )

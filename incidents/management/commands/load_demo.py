@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from dispatch import demo as dispatch_demo
 from incidents import demo
 
 
@@ -10,6 +11,7 @@ class Command(BaseCommand):
         demo.install_reference_data()
         logins = demo.install_users()
         created = demo.install_sample_incidents()
+        dispatch_demo.install_resources()
         self.stdout.write(f"Demo data ready ({created} sample incidents added).")
         for username, password, role in logins:
             self.stdout.write(f"  {role:<11} login: {username:<11} password: {password}")

@@ -1,0 +1,148 @@
+"""Admin: resources, groups and channel rules are edited here; dispatches, broadcasts and
+messages are written only by the services, so they are read-only.
+
+A resource's status and verification change through services (admin actions), so the board
+hears about the change and the verifier is always the person who checked.
+"""
+
+from datetime import timedelta
+
+from django import forms
+from django.contrib import admin, messages
+
+from dispatch import services
+from dispatch.models import (
+    Broadcast,
+    Channel,
+    ChannelRule,
+    ContactEndpoint,
+    Dispatch,
+    Message,
+    Resource,
+    ResourceGroup,
+    ResourceStatus,
+)
+from incidents.admin import ReadOnlyAdmin
+from incidents.errors import IncidentError
+
+VERIFICATION_PERIOD = timedelta(hours=12)
+
+
+class ContactEndpointInline(admin.TabularInline):
+    model = ContactEndpoint
+    extra = 1
+
+
+def _run(modeladmin, request, queryset, call, done: str):
+    for resource in queryset:
+        try:
+            call(resource)
+        except IncidentError as refusal:
+            modeladmin.message_user(request, f"{resource}: {refusal}", messages.ERROR)
+        else:
+            modeladmin.message_user(request, f"{resource}: {done}", messages.SUCCESS)
+
+
+@admin.action(description="Verify identity and authority now (valid 12 hours)")
+def verify(modeladmin, request, queryset):
+    _run(
+        modeladmin,
+        request,
+        queryset,
+        lambda r: services.verify_resource(
+            resource_id=r.pk, actor=request.user, valid_for=VERIFICATION_PERIOD
+        ),
+        "verified.",
+    )
+
+
+def _status_action(status: str):
+    def action(modeladmin, request, queryset):
+        _run(
+            modeladmin,
+            request,
+            queryset,
+            lambda r: services.set_resource_status(
+                resource_id=r.pk, status=status, actor=request.user
+            ),
+            f"now {ResourceStatus(status).label.lower()}.",
+        )
+
+    action.__name__ = f"mark_{status}"
+    return admin.action(description=f"Mark {ResourceStatus(status).label.lower()}")(action)
+
+
+@admin.register(Resource)
+class ResourceAdmin(admin.ModelAdmin):
+    list_display = ("call_sign", "name", "kind", "status", "verified_until", "base")
+    list_filter = ("status", "kind", "skills", "groups")
+    search_fields = ("call_sign", "name", "base")
+    filter_horizontal = ("skills", "groups")
+    readonly_fields = ("status", "verified_by", "verified_at", "verified_until")
+    inlines = [ContactEndpointInline]
+    actions = [
+        verify,
+        _status_action(ResourceStatus.AVAILABLE),
+        _status_action(ResourceStatus.UNAVAILABLE),
+        _status_action(ResourceStatus.OFF_DUTY),
+    ]
+
+
+@admin.register(ResourceGroup)
+class ResourceGroupAdmin(admin.ModelAdmin):
+    list_display = ("name", "description")
+    search_fields = ("name",)
+
+
+class ChannelRuleForm(forms.ModelForm):
+    """Channels typed in order, e.g. "radio, phone"."""
+
+    channels = forms.CharField(
+        help_text="In order, comma separated: " + ", ".join(Channel.values),
+    )
+
+    class Meta:
+        model = ChannelRule
+        fields = ["category", "priority", "channels"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["channels"] = ", ".join(self.instance.channels)
+
+    def clean_channels(self):
+        return [c.strip().lower() for c in self.cleaned_data["channels"].split(",") if c.strip()]
+
+
+@admin.register(ChannelRule)
+class ChannelRuleAdmin(admin.ModelAdmin):
+    form = ChannelRuleForm
+    list_display = ("category", "priority", "order")
+    list_filter = ("category", "priority")
+
+    @admin.display(description="Channels, first choice first")
+    def order(self, rule):
+        return " → ".join(Channel(c).label for c in rule.channels if c in Channel.values)
+
+
+@admin.register(Dispatch)
+class DispatchAdmin(ReadOnlyAdmin):
+    list_display = ("resource", "incident", "status", "channel", "dispatched_at", "dispatched_by")
+    list_filter = ("status", "channel")
+    search_fields = ("resource__call_sign", "resource__name")
+    list_select_related = ("resource", "incident", "dispatched_by")
+
+
+@admin.register(Broadcast)
+class BroadcastAdmin(ReadOnlyAdmin):
+    list_display = ("group", "incident", "channel", "sent_at", "sent_by")
+    list_filter = ("channel", "group")
+    list_select_related = ("group", "incident", "sent_by")
+
+
+@admin.register(Message)
+class MessageAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "kind", "recipient", "channel", "status", "attempts", "error")
+    list_filter = ("status", "channel", "kind")
+    search_fields = ("recipient__call_sign", "address")
+    list_select_related = ("recipient",)

@@ -1,0 +1,47 @@
+"""A resource's new status reaches the board as a generic "resource" message after commit."""
+
+import pytest
+import pytest_asyncio
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+
+from dispatch.consumers import BoardConsumer
+from incidents import demo
+from tests.factories import log, resource, send, supervisor
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+
+@pytest_asyncio.fixture(autouse=True)
+async def clean_layer():
+    layer = get_channel_layer()
+    await layer.flush()
+    yield
+    await layer.flush()
+    await layer.close_pools()
+
+
+def _dispatch_a_plumber():
+    demo.install_reference_data()
+    incident = log()
+    send(incident, resource("FAC-1"))
+    return incident
+
+
+async def test_a_dispatch_sends_the_timeline_events_and_the_resource_row():
+    communicator = WebsocketCommunicator(BoardConsumer.as_asgi(), "/ws/board/")
+    communicator.scope["user"] = await sync_to_async(supervisor)()
+    connected, _ = await communicator.connect()
+    assert connected
+
+    incident = await sync_to_async(_dispatch_a_plumber)()
+
+    received = [await communicator.receive_json_from(timeout=3) for _ in range(4)]
+    kinds = [m.get("kind", m.get("type")) for m in received]
+    assert kinds == ["logged", "resource_dispatched", "status_changed", "resource"]
+    row = received[-1]["resource"]
+    assert row["call_sign"] == "FAC-1"
+    assert row["status"] == "dispatched"
+    assert row["incident"] == {"id": incident.pk, "reference": incident.reference}
+    await communicator.disconnect()
