@@ -12,7 +12,6 @@ urlpatterns = [
     # Public: the customer's satisfaction survey, reached from the emailed link.
     path("satisfaction/<str:token>/", satisfaction_survey, name="satisfaction"),
     path("", include("dispatch.urls")),
-    path("", include("dispatch.page_urls")),
     path("", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("incidents.api_urls")),
