@@ -172,6 +172,8 @@ SPECTACULAR_SETTINGS = {
         "DeliveryStatusEnum": "dispatch.models.DeliveryStatus",
         "MessageKindEnum": "dispatch.models.MessageKind",
         "ChannelEnum": "dispatch.models.Channel",
+        # Customer care: a customer update's channel and delivery are the caller's, not a resource's.
+        "CustomerUpdateChannelEnum": "incidents.care_models.UpdateChannel",
     },
 }
 
