@@ -450,9 +450,13 @@
     $("dispatch-title").textContent = `Dispatch to ${row.reference}`;
     $("dispatch-incident").textContent = `${row.priority.code} · ${row.category.name} · ${row.summary} — ${row.location}`;
     showDispatchError("");
-    const list = $("recommendations");
-    list.replaceChildren(el("li", "muted", "Finding the nearest available resources…"));
+    $("recommendations").replaceChildren(el("li", "muted", "Finding the nearest available resources…"));
     dialog.showModal();
+    await loadRecommendations(row);
+  }
+
+  async function loadRecommendations(row) {
+    const list = $("recommendations");
     try {
       const response = await fetch(`/api/incidents/${row.id}/recommendations/`, { credentials: "same-origin" });
       const body = await response.json().catch(() => null);
@@ -497,13 +501,16 @@
         }),
       });
       const body = await response.json().catch(() => null);
+      if (response.status === 409) await loadRecommendations(row); // someone was quicker
       if (!response.ok) throw new Error(errorText(response.status, body));
       dialog.close();
       $("board-notice").textContent = `${rec.resource.call_sign} dispatched to ${row.reference}.`;
     } catch (failed) {
       showDispatchError(failed.message || "The dispatch was not made: check the connection.");
-      button.disabled = false;
-      button.focus();
+      if (button.isConnected) {
+        button.disabled = false;
+        button.focus();
+      }
     }
   }
 
