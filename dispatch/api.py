@@ -110,7 +110,7 @@ class IncidentDispatchesView(APIView):
             incident_id=incident.pk,
             resource_id=data["resource"],
             channel=data["channel"],
-            briefing=data["briefing"],
+            briefing=data["briefing"] or selectors.briefing_for(incident),
             actor=request.user,
             override_reason=data["override_reason"],
             briefed_by_voice=data["briefed_by_voice"],

@@ -9,6 +9,7 @@ from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from dispatch import selectors as dispatch_selectors
 from escalation.models import SlaTimer
 from incidents import selectors
 from incidents.events import event_message
@@ -19,7 +20,8 @@ RESYNC_LIMIT = 500
 
 
 def _incidents() -> QuerySet[Incident]:
-    """Incidents with everything a row shows, in a fixed number of queries."""
+    """Incidents with everything a row shows, in a fixed number of queries (plus one for
+    the assigned resources of all of them: see `rows`)."""
     return Incident.objects.select_related("category", "priority").prefetch_related(
         Prefetch("timers", queryset=SlaTimer.objects.filter(met_at__isnull=True).order_by("due_at"))
     )
@@ -45,9 +47,18 @@ def _deadline(incident: Incident) -> dict | None:
     }
 
 
-def row(incident: Incident) -> dict:
-    """One board row. `assigned` and `alerts` are filled by the dispatch and escalation
-    features (see docs/architecture.md, "Board rows and messages")."""
+def _customer_update(incident: Incident, *, now) -> dict | None:
+    """When the caller is owed the next update; the browser re-checks `overdue` each second."""
+    due = selectors.customer_update_due(incident, now=now)  # reads the prefetched timers
+    if due is None:
+        return None
+    return {"due_at": due.due_at.isoformat(), "paused": due.paused, "overdue": due.overdue}
+
+
+def row(incident: Incident, *, assigned: list[dict], now=None) -> dict:
+    """One board row. `assigned` comes from dispatch.selectors.assigned_resources (batched
+    by `rows`); `alerts` is filled by the escalation feature (see docs/architecture.md,
+    "Board rows and messages")."""
     return {
         "id": incident.pk,
         "reference": incident.reference,
@@ -67,7 +78,8 @@ def row(incident: Incident) -> dict:
         "status_label": incident.get_status_display(),
         "received_at": incident.received_at.isoformat(),
         "deadline": _deadline(incident),
-        "assigned": [],
+        "customer_update": _customer_update(incident, now=now or timezone.now()),
+        "assigned": assigned,
         "alerts": [],
     }
 
@@ -81,18 +93,22 @@ def sort_key(incident_row: dict) -> tuple:
 
 
 def rows(incidents) -> list[dict]:
-    return sorted((row(i) for i in incidents), key=sort_key)
+    """Rows for these incidents, with every row's assigned resources in one query."""
+    incidents = list(incidents)
+    assigned = dispatch_selectors.assigned_resources([i.pk for i in incidents])
+    now = timezone.now()
+    return sorted((row(i, assigned=assigned[i.pk], now=now) for i in incidents), key=sort_key)
 
 
 def incident_row(incident_id: int) -> dict | None:
-    incident = _incidents().filter(pk=incident_id).first()
-    return row(incident) if incident else None
+    found = rows(_incidents().filter(pk=incident_id))
+    return found[0] if found else None
 
 
 def resource_rows() -> list[dict]:
-    """The resource panel's snapshot. Resources arrive with the dispatch feature, which
-    fills this; live changes come as {"type": "resource", "resource": {...}} messages."""
-    return []
+    """The resource panel's snapshot: dispatch.selectors.resource_panel, the same row shape
+    (resource_row) that live {"type": "resource", "resource": {...}} messages carry."""
+    return dispatch_selectors.resource_panel()
 
 
 def last_event_id() -> int:

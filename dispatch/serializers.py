@@ -136,7 +136,13 @@ class DispatchSerializer(serializers.ModelSerializer):
 class DispatchInputSerializer(serializers.Serializer):
     resource = serializers.IntegerField(help_text="The resource's id.")
     channel = serializers.ChoiceField(choices=Channel.choices)
-    briefing = serializers.CharField(max_length=TEXT)
+    briefing = serializers.CharField(
+        max_length=TEXT,
+        required=False,
+        default="",
+        help_text="Left out: the briefing prefilled from the incident (as the incident page "
+        "proposes it).",
+    )
     override_reason = serializers.CharField(max_length=2_000, required=False, default="")
     briefed_by_voice = serializers.BooleanField(required=False, default=False)
 

@@ -16,6 +16,9 @@ def board_page(request):
         "dispatch/board.html",
         {
             "snapshot": board.snapshot(),
-            "config": {"ping_seconds": PING_SECONDS},
+            "config": {
+                "ping_seconds": PING_SECONDS,
+                "can_dispatch": request.user.has_perm("dispatch.add_dispatch"),
+            },
         },
     )

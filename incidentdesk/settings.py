@@ -172,7 +172,7 @@ SPECTACULAR_SETTINGS = {
         "DeliveryStatusEnum": "dispatch.models.DeliveryStatus",
         "MessageKindEnum": "dispatch.models.MessageKind",
         "ChannelEnum": "dispatch.models.Channel",
-        # Customer care: a customer update's channel and delivery are the caller's, not a resource's.
+        # Customer care: an update's channel and delivery are the caller's, not a resource's.
         "CustomerUpdateChannelEnum": "incidents.care_models.UpdateChannel",
     },
 }

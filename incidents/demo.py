@@ -238,6 +238,14 @@ SAMPLE_CALLS = [
     ),
 ]
 
+# Where each sample call is, near the demo resources (dispatch/demo.py), so the incident
+# page's recommendations rank them by distance.
+SAMPLE_POSITIONS = {
+    "Block B, 2nd floor kitchen": ("51.50405", "-0.12885"),
+    "Main reception, ground floor": ("51.50280", "-0.12640"),
+    "Building C, room 114": ("51.50590", "-0.13080"),
+}
+
 
 def install_sample_incidents() -> int:
     """A few open incidents so the lists are not empty on first look (once only)."""
@@ -269,6 +277,8 @@ def install_sample_incidents() -> int:
             urgency=UrgencyLevel.objects.get(rank=urgency),
             asset_refs=assets,
             details_confirmed=True,
+            latitude=SAMPLE_POSITIONS[location][0],
+            longitude=SAMPLE_POSITIONS[location][1],
         )
     care_demo.install_care_samples(actor=agent)
     return len(SAMPLE_CALLS)

@@ -244,9 +244,30 @@
         cells[1].append(link);
         cells[2].append(el("span", "category", row.category.name), el("span", "summary", row.summary));
         const status = el("td", "status", row.status_label);
+        if (row.customer_update && !row.customer_update.paused) {
+          // Shown by tick() once the due time passes, so it needs no message to appear.
+          const owed = el("span", "update-overdue", "Update overdue");
+          owed.dataset.due = row.customer_update.due_at;
+          owed.hidden = true;
+          status.append(owed);
+        }
         const age = el("td", "age");
         age.dataset.since = row.received_at;
-        const assigned = el("td", "assigned", row.assigned.map((a) => a.name || a).join(", ") || "—");
+        const assigned = el("td", "assigned");
+        row.assigned.forEach((a) => {
+          const who = el("span", "assignee");
+          who.dataset.status = a.status;
+          who.append(el("strong", null, a.call_sign), el("span", "assignee-name", a.name), el("span", "pill", a.status_label));
+          assigned.append(who);
+        });
+        if (!row.assigned.length) assigned.append(el("span", "none", "—"));
+        if (config.can_dispatch) {
+          const send = el("button", "dispatch-open", "Dispatch…");
+          send.type = "button";
+          send.setAttribute("aria-label", `Dispatch a resource to ${row.reference}`);
+          send.addEventListener("click", () => openDispatch(row));
+          assigned.append(send);
+        }
         const due = el("td", "countdown");
         if (row.deadline) {
           Object.assign(due.dataset, {
@@ -305,12 +326,19 @@
       list.replaceChildren(el("li", "empty", "No resources yet."));
       return;
     }
+    const byCallSign = (a, b) => a.call_sign.localeCompare(b.call_sign);
     list.replaceChildren(
-      ...[...resources.values()].map((resource) => {
+      ...[...resources.values()].sort(byCallSign).map((resource) => {
+        // The shape of dispatch.selectors.resource_row, in the snapshot and live messages.
         const li = el("li", "resource");
-        li.dataset.status = resource.status || "";
-        li.append(el("strong", null, resource.name), el("span", "resource-status", resource.status_label || resource.status));
-        if (resource.detail) li.append(el("span", "resource-detail", resource.detail));
+        li.dataset.id = resource.id;
+        li.dataset.status = resource.status;
+        li.append(
+          el("strong", "resource-call-sign", resource.call_sign),
+          el("span", "resource-status", resource.status_label),
+          el("span", "resource-name", resource.name)
+        );
+        if (resource.incident) li.append(el("span", "resource-incident", `→ ${resource.incident.reference}`));
         return li;
       })
     );
@@ -335,6 +363,9 @@
     $("clock").textContent = new Date(now).toLocaleTimeString("en-GB");
     document.querySelectorAll("#rows td.age").forEach((td) => {
       td.textContent = age((now - Date.parse(td.dataset.since)) / 1000);
+    });
+    document.querySelectorAll("#rows .update-overdue").forEach((span) => {
+      span.hidden = Date.parse(span.dataset.due) > now;
     });
     document.querySelectorAll("#rows td.countdown[data-due]").forEach((td) => {
       const target = Number(td.dataset.target);
@@ -389,6 +420,107 @@
     showSound();
   });
   $("new-p1").addEventListener("click", () => ($("new-p1").hidden = true));
+
+  // ---- dispatch from the board ------------------------------------------------------
+  // The recommendations and the dispatch are the API's; the incident's standard briefing
+  // is sent (the incident page is where to edit it or pick another channel).
+  const dialog = $("dispatch-dialog");
+  let dispatching = null; // the row the dialog is for
+
+  function csrfToken() {
+    return dialog.querySelector("input[name=csrfmiddlewaretoken]").value;
+  }
+
+  function showDispatchError(text) {
+    const error = $("dispatch-error");
+    error.textContent = text;
+    error.hidden = !text;
+  }
+
+  function errorText(status, body) {
+    if (body && typeof body === "object") {
+      const texts = Object.values(body).flat().filter((t) => typeof t === "string");
+      if (texts.length) return texts.join(" ");
+    }
+    return status === 403 ? "You may not dispatch resources." : `The dispatch was not made (error ${status}).`;
+  }
+
+  async function openDispatch(row) {
+    dispatching = row;
+    $("dispatch-title").textContent = `Dispatch to ${row.reference}`;
+    $("dispatch-incident").textContent = `${row.priority.code} · ${row.category.name} · ${row.summary} — ${row.location}`;
+    showDispatchError("");
+    $("recommendations").replaceChildren(el("li", "muted", "Finding the nearest available resources…"));
+    dialog.showModal();
+    await loadRecommendations(row);
+  }
+
+  async function loadRecommendations(row) {
+    const list = $("recommendations");
+    try {
+      const response = await fetch(`/api/incidents/${row.id}/recommendations/`, { credentials: "same-origin" });
+      const body = await response.json().catch(() => null);
+      if (!response.ok) throw new Error(errorText(response.status, body));
+      list.replaceChildren(...body.map(recommendationItem));
+      if (!body.length) list.replaceChildren(el("li", "muted", "No available, verified resource is skilled for this category."));
+      const first = list.querySelector("button:not([disabled])");
+      if (first) first.focus();
+    } catch (failed) {
+      list.replaceChildren();
+      showDispatchError(failed.message || "Could not load the recommendations.");
+    }
+  }
+
+  function recommendationItem(rec) {
+    const li = el("li", "recommendation");
+    const button = el("button", "dispatch-send", `Dispatch ${rec.resource.call_sign}`);
+    button.type = "button";
+    button.disabled = !rec.channel;
+    button.addEventListener("click", () => sendDispatch(rec, button));
+    li.append(
+      button,
+      el("strong", "rec-name", rec.resource.name),
+      el("span", "rec-reasons", rec.reasons.join(" · "))
+    );
+    return li;
+  }
+
+  async function sendDispatch(rec, button) {
+    const row = dispatching;
+    showDispatchError("");
+    button.disabled = true;
+    try {
+      const response = await fetch(`/api/incidents/${row.id}/dispatches/`, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+        body: JSON.stringify({
+          resource: rec.resource.id,
+          channel: rec.channel,
+          briefed_by_voice: $("dispatch-voice").checked,
+        }),
+      });
+      const body = await response.json().catch(() => null);
+      if (response.status === 409) await loadRecommendations(row); // someone was quicker
+      if (!response.ok) throw new Error(errorText(response.status, body));
+      dialog.close();
+      $("board-notice").textContent = `${rec.resource.call_sign} dispatched to ${row.reference}.`;
+    } catch (failed) {
+      showDispatchError(failed.message || "The dispatch was not made: check the connection.");
+      if (button.isConnected) {
+        button.disabled = false;
+        button.focus();
+      }
+    }
+  }
+
+  // The dialog is only on the page for those who may dispatch (config.can_dispatch).
+  if (dialog) {
+    dialog.addEventListener("close", () => {
+      $("dispatch-voice").checked = false;
+      dispatching = null;
+    });
+  }
 
   // ---- start -------------------------------------------------------------------------
   loadSnapshot(JSON.parse(document.getElementById("board-snapshot").textContent));

@@ -60,6 +60,21 @@ def test_a_supervisor_creates_a_dispatch(incident):
     assert answer.json()["messages"][0]["status"] == "awaiting_confirmation"
 
 
+def test_a_dispatch_without_a_briefing_sends_the_one_prefilled_from_the_incident(incident):
+    from dispatch.selectors import briefing_for
+
+    plumber = resource("FAC-1")
+
+    answer = client_for(supervisor()).post(
+        f"/api/incidents/{incident.pk}/dispatches/",
+        {"resource": plumber.pk, "channel": "radio"},
+        format="json",
+    )
+
+    assert answer.status_code == 201
+    assert answer.json()["briefing"] == briefing_for(incident)
+
+
 def test_an_unverified_resource_is_a_400_with_the_reasons(incident):
     porter = resource("FAC-3", verified=False)
 

@@ -1,13 +1,17 @@
 """The board's reads: rows, the snapshot and the resync answer."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from dispatch import board
-from incidents import services
+from dispatch import board, selectors
+from dispatch import services as dispatch_services
+from dispatch.models import Resource
+from incidents import care, services
 from incidents.models import ImpactLevel, IncidentEvent, Status, UrgencyLevel
-from tests.factories import log, supervisor
+from tests.factories import log, resource, send, supervisor
 
 pytestmark = pytest.mark.django_db
 
@@ -18,14 +22,116 @@ def _snapshot_queries() -> int:
     return len(queries)
 
 
+def _dispatched(n: int, start: int) -> None:
+    """n incidents, each with a resource on it."""
+    for i in range(start, start + n):
+        send(log(), resource(f"R{i}"))
+
+
 def test_snapshot_costs_the_same_queries_for_two_or_twenty_incidents(reference_data):
+    # given incidents, some with resources on them and idle resources in the panel
     for _ in range(2):
         log()
+    _dispatched(2, start=0)
+    resource("IDLE-1")
     few = _snapshot_queries()
+    # when there are many more of each
     for _ in range(18):
         log()
+    _dispatched(10, start=2)
+    resource("IDLE-2")
 
+    # then the snapshot costs the same
+    snapshot = board.snapshot()
     assert _snapshot_queries() == few
+    assert sum(len(row["assigned"]) for row in snapshot["rows"]) == 12
+    assert len(snapshot["resources"]) == 14
+
+
+def test_a_row_lists_the_resources_on_active_dispatches(reference_data):
+    incident = log()
+    plumber = resource("FAC-1", name="Sam Patel (plumber)")
+    dispatch = send(incident, plumber)
+
+    [assigned] = board.incident_row(incident.pk)["assigned"]
+
+    assert (assigned["call_sign"], assigned["name"]) == ("FAC-1", "Sam Patel (plumber)")
+    assert (assigned["status"], assigned["status_label"]) == ("dispatched", "Dispatched")
+    assert assigned["dispatch_id"] == dispatch.pk
+
+
+def test_a_cleared_resource_leaves_the_row(reference_data):
+    incident = log()
+    dispatch = send(incident, resource("FAC-1"))
+
+    for step in ("on_scene", "cleared"):
+        dispatch_services.progress_dispatch(
+            dispatch_id=dispatch.pk, step=step, reason="", actor=supervisor(), via="test"
+        )
+
+    assert board.incident_row(incident.pk)["assigned"] == []
+
+
+def test_the_resource_panel_is_the_dispatch_panel_with_current_incidents(reference_data):
+    incident = log()
+    send(incident, resource("FAC-1"))
+    resource("VAN-1")
+
+    panel = board.snapshot()["resources"]
+
+    assert panel == selectors.resource_panel()
+    busy = next(r for r in panel if r["call_sign"] == "FAC-1")
+    assert busy["status_label"] == "Dispatched"
+    assert busy["incident"] == {"id": incident.pk, "reference": incident.reference}
+    # the live message for a resource carries the same shape
+    assert busy == selectors.resource_row(Resource.objects.get(pk=busy["id"]))
+
+
+def test_a_row_says_when_the_customer_update_is_overdue(reference_data, clock):
+    incident = log()  # P2: the caller is owed an update within the hour
+
+    on_time = board.incident_row(incident.pk)["customer_update"]
+    clock.advance(minutes=61)
+    late = board.incident_row(incident.pk)["customer_update"]
+
+    assert on_time["overdue"] is False and late["overdue"] is True
+    assert late["due_at"] == on_time["due_at"]
+
+
+def test_a_row_owes_no_update_once_resolved(reference_data):
+    from tests.factories import resolve
+
+    incident = log()
+    resolve(incident)
+
+    assert board.incident_row(incident.pk)["customer_update"] is None
+
+
+def test_the_countdown_shows_the_customer_update_when_it_is_the_nearest_deadline(
+    reference_data,
+):
+    # given a P2 whose response was met by a dispatch: resolution in 8 h, update in 1 h
+    incident = log()
+    send(incident, resource("FAC-1"))
+
+    deadline = board.incident_row(incident.pk)["deadline"]
+
+    assert deadline["kind"] == "customer_update"
+    assert deadline["target_seconds"] == 60 * 60
+
+
+def test_a_recorded_update_moves_the_countdown_to_the_next_update(reference_data, clock):
+    incident = log()
+    send(incident, resource("FAC-1"))
+    clock.advance(minutes=30)
+
+    care.give_customer_update(
+        incident_id=incident.pk, actor=supervisor(), channel="phone", message="On the way."
+    )
+
+    row = board.incident_row(incident.pk)
+    assert row["deadline"]["kind"] == "customer_update"
+    assert row["deadline"]["due_at"] == (clock.now + timedelta(hours=1)).isoformat()
 
 
 def test_snapshot_lists_open_incidents_by_priority_then_nearest_deadline(reference_data):
@@ -51,6 +157,7 @@ def test_a_row_carries_the_next_unmet_deadline_and_empty_plug_in_lists(reference
     assert row["deadline"]["kind"] == "response"
     assert row["deadline"]["target_seconds"] == 30 * 60
     assert row["assigned"] == [] and row["alerts"] == []
+    assert row["customer_update"]["overdue"] is False
     assert row["version"] == incident.version and row["open"] is True
 
 

@@ -44,6 +44,9 @@ async def test_a_dispatch_sends_the_timeline_events_and_the_resource_row():
             received.append(message)
     kinds = [m.get("kind", m.get("type")) for m in received]
     assert kinds == ["logged", "resource_dispatched", "status_changed", "resource"]
+    # the incident's row, read after commit, already lists the resource on it
+    for event in received[1:3]:
+        assert [a["call_sign"] for a in event["row"]["assigned"]] == ["FAC-1"]
     row = received[-1]["resource"]
     assert row["call_sign"] == "FAC-1"
     assert row["status"] == "dispatched"
