@@ -94,6 +94,7 @@ def free_port() -> int:
 
 
 def start_daphne(port: int) -> subprocess.Popen:
+    (ROOT / ".run").mkdir(exist_ok=True)  # a fresh clone has no .run yet
     process = subprocess.Popen(  # noqa: S603 (our own server, fixed arguments)
         [
             sys.executable,
