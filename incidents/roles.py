@@ -1,5 +1,7 @@
-"""The three roles and their permissions. Migration 0002 installs them; tests reinstall them
-after a transactional flush has emptied the tables."""
+"""The three roles and their permissions. Each app's roles migration installs them (through
+install_in_migration); tests reinstall them after a transactional flush has emptied the tables."""
+
+from django.contrib.auth.management import create_permissions
 
 AGENT = [
     "incidents.add_incident",
@@ -40,19 +42,40 @@ SUPERVISOR = [*SUPERVISOR, *DISPATCH_VIEW, *DISPATCH_SUPERVISOR]
 ADMIN_APPS = ["incidents", "escalation", "dispatch", "auth", "authtoken"]
 
 
-def install_roles(*, group_model, permission_model) -> None:
-    """Create or update the groups; the permissions must exist already."""
+def install_roles(*, group_model, permission_model, strict: bool = True) -> None:
+    """Create or update the groups. Strict: every named permission must exist already;
+    otherwise the ones whose app has not migrated yet are left for its own roles migration."""
 
     def named(names):
-        return [
-            permission_model.objects.get(
-                content_type__app_label=name.split(".")[0], codename=name.split(".")[1]
-            )
-            for name in names
-        ]
+        found = []
+        for name in names:
+            app_label, codename = name.split(".")
+            permission = permission_model.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
+            if permission is None and strict:
+                raise permission_model.DoesNotExist(f"No permission {name}")
+            if permission is not None:
+                found.append(permission)
+        return found
 
     group_model.objects.get_or_create(name="Agent")[0].permissions.set(named(AGENT))
     group_model.objects.get_or_create(name="Supervisor")[0].permissions.set(named(SUPERVISOR))
     group_model.objects.get_or_create(name="Admin")[0].permissions.set(
         permission_model.objects.filter(content_type__app_label__in=ADMIN_APPS)
+    )
+
+
+def install_in_migration(apps, schema_editor) -> None:
+    """The body of every app's roles migration. Permissions are normally created after
+    migrate, but the groups need them now; apps migrate in any order, so a permission of an
+    app that has not migrated yet is given by that app's own roles migration."""
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    install_roles(
+        group_model=apps.get_model("auth", "Group"),
+        permission_model=apps.get_model("auth", "Permission"),
+        strict=False,
     )

@@ -11,9 +11,6 @@ class Migration(migrations.Migration):
 
     initial = True
 
-    # Before the roles migration, so it finds the dispatch permissions on a fresh database.
-    run_before = [('incidents', '0002_roles')]
-
     dependencies = [
         ('incidents', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

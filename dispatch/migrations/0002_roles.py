@@ -1,20 +1,8 @@
-"""Give the roles their dispatch permissions on databases that had the roles already."""
+"""Give the roles their dispatch permissions."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
 from incidents import roles
-
-
-def install(apps, schema_editor):
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    roles.install_roles(
-        group_model=apps.get_model("auth", "Group"),
-        permission_model=apps.get_model("auth", "Permission"),
-    )
 
 
 class Migration(migrations.Migration):
@@ -23,4 +11,4 @@ class Migration(migrations.Migration):
         ("incidents", "0002_roles"),
     ]
 
-    operations = [migrations.RunPython(install, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(roles.install_in_migration, migrations.RunPython.noop)]

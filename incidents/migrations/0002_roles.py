@@ -1,20 +1,11 @@
 """Groups for the three roles, with their permissions, and the one priority matrix."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
 from incidents import roles
 
 def create_roles(apps, schema_editor):
-    # Permissions are normally created after migrate; the groups need them now.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    roles.install_roles(
-        group_model=apps.get_model("auth", "Group"),
-        permission_model=apps.get_model("auth", "Permission"),
-    )
+    roles.install_in_migration(apps, schema_editor)
     PriorityMatrix = apps.get_model("incidents", "PriorityMatrix")
     if not PriorityMatrix.objects.exists():
         PriorityMatrix.objects.create()

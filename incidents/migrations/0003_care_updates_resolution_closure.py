@@ -4,22 +4,9 @@ import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
 from django.conf import settings
-from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
 
 from incidents import roles
-
-
-def reinstall_roles(apps, schema_editor):
-    """The Admin group holds every permission of the app, the new models' included."""
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    roles.install_roles(
-        group_model=apps.get_model("auth", "Group"),
-        permission_model=apps.get_model("auth", "Permission"),
-    )
 
 
 class Migration(migrations.Migration):
@@ -113,5 +100,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.CheckConstraint(condition=models.Q(('score__gte', 1), ('score__lte', 5)), name='satisfaction_score_1_to_5')],
             },
         ),
-        migrations.RunPython(reinstall_roles, migrations.RunPython.noop),
+        migrations.RunPython(roles.install_in_migration, migrations.RunPython.noop),
     ]
