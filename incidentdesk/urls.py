@@ -7,9 +7,11 @@ admin.site.site_title = "IncidentDesk admin"
 
 urlpatterns = [
     path("", include("incidents.urls")),
+    path("", include("escalation.urls")),
     path("", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("incidents.api_urls")),
+    path("api/", include("escalation.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

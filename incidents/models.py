@@ -262,6 +262,12 @@ class EventKind(models.TextChoices):
     UNLINKED = "unlinked", "Unlinked from parent"
     CHILD_LINKED = "child_linked", "Call linked"
     CHILD_UNLINKED = "child_unlinked", "Call unlinked"
+    # Escalation engine (issue 5)
+    ESCALATION_FIRED = "escalation_fired", "Escalation"
+    ESCALATION_ACKNOWLEDGED = "escalation_acknowledged", "Escalation acknowledged"
+    ESCALATED_MANUALLY = "escalated_manually", "Escalated by hand"
+    POLICY_REAPPLIED = "policy_reapplied", "Escalation policy re-applied"
+    INCIDENT_ACKNOWLEDGED = "incident_acknowledged", "Acknowledged (response met)"
 
 
 class IncidentEvent(models.Model):

@@ -346,6 +346,10 @@ class IncidentSerializer(serializers.ModelSerializer):
     timers = TimerSerializer(
         many=True, help_text="SLA timers (response, resolution, customer update), soonest first."
     )
+    escalation_level = serializers.SerializerMethodField(
+        help_text="The running escalation's level: agent, supervisor, duty manager, head of "
+        "operations (0–3); null for a record with no escalation."
+    )
 
     class Meta:
         model = Incident
@@ -377,11 +381,16 @@ class IncidentSerializer(serializers.ModelSerializer):
             "details_confirmed_at",
             "parent",
             "timers",
+            "escalation_level",
             "created_by",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+
+    def get_escalation_level(self, incident) -> int | None:
+        escalation = getattr(incident, "escalation", None)
+        return escalation.level if escalation else None
 
 
 class IncidentDetailSerializer(IncidentSerializer):

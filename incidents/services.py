@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from escalation import services as timers
-from escalation.models import TimerKind
+from escalation.models import TimerKind, Trigger
 from incidents import events, selectors
 from incidents.errors import (
     Conflict,
@@ -205,6 +205,7 @@ def _create(*, actor, values: dict) -> Incident:
     )
     if parent is not None:
         _record_child_linked(parent=parent, child=incident, actor=actor, rationale="")
+    timers.enter_policy(incident=incident, at=now)
     return incident
 
 
@@ -309,6 +310,10 @@ def change_status(
         data={"from": from_status, "to": to_status},
         rationale=reason,
     )
+    if to_status == Status.REOPENED:
+        timers.fire_event_trigger(
+            incident=incident, trigger=Trigger.REOPENED, at=now, actor=actor, reason=reason
+        )
     return incident
 
 
@@ -353,6 +358,30 @@ def reprioritise(
             "matrix_version": matrix.version,
         },
         rationale=reason.strip(),
+    )
+    return incident
+
+
+@transaction.atomic
+def raise_priority(*, incident_id: int, actor, reason: str) -> Incident:
+    """One priority up, outside the matrix: an escalation step's action, recorded with why.
+
+    Impact and urgency stay as assessed; the timeline says the escalation raised it.
+    """
+    incident = _locked(incident_id, None)
+    higher = Priority.objects.filter(rank__lt=incident.priority.rank).order_by("-rank").first()
+    if higher is None or not incident.is_open:
+        return incident
+    before = incident.priority.code
+    incident.priority = higher
+    _save(incident, ["priority"])
+    timers.retarget_timers(incident=incident)
+    events.record(
+        incident=incident,
+        kind=EventKind.REPRIORITISED,
+        actor=actor,
+        data={"from": {"priority": before}, "to": {"priority": higher.code}, "escalation": True},
+        rationale=reason,
     )
     return incident
 

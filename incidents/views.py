@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from escalation.views import incident_panel
 from incidents import selectors, services
 from incidents.errors import Conflict, IncidentError, IncidentInvalid
 from incidents.forms import (
@@ -129,6 +130,7 @@ def incident_detail(request, pk: int):
             "link_form": LinkForm(initial=version),
             "unlink_form": UnlinkForm(initial=version),
             "confirm_form": ConfirmForm(initial=version),
+            "escalation": incident_panel(incident),
         },
     )
 

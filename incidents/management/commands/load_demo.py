@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from escalation.demo import install_default_policy
 from incidents import demo
 
 
@@ -9,6 +10,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         demo.install_reference_data()
         logins = demo.install_users()
+        install_default_policy()
         created = demo.install_sample_incidents()
         self.stdout.write(f"Demo data ready ({created} sample incidents added).")
         for username, password, role in logins:
