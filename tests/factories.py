@@ -55,3 +55,18 @@ def call_details(**overrides) -> dict:
 def log(actor=None, **overrides):
     """Log an incident through the one write path."""
     return services.log_incident(actor=actor or agent(), **call_details(**overrides)).incident
+
+
+# --- Escalation (issue 5) ---
+
+
+def escalation_policy(*steps: dict, name: str = "Test policy", priorities=(), categories=()):
+    """An active policy with these steps (EscalationStep fields; order follows the arguments)."""
+    from escalation.models import EscalationPolicy
+
+    policy = EscalationPolicy.objects.create(name=name)
+    policy.priorities.set(priorities)
+    policy.categories.set(categories)
+    for order, fields in enumerate(steps, 1):
+        policy.steps.create(order=order, **{"name": f"Step {order}", **fields})
+    return policy
