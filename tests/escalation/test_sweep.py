@@ -50,9 +50,7 @@ def test_concurrent_sweeps_fire_each_step_exactly_once(clock, caplog):
     results: list[int] = []
 
     # when four sweeps run at the same moment, then once more
-    threads = [
-        threading.Thread(target=sweep_in_thread, args=(barrier, results)) for _ in range(4)
-    ]
+    threads = [threading.Thread(target=sweep_in_thread, args=(barrier, results)) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
