@@ -20,7 +20,7 @@ def escalation_list(request):
     return render(
         request,
         "escalation/list.html",
-        {"escalations": [selectors.alert_row(e) for e in selectors.unacknowledged_escalations()]},
+        {"escalations": selectors.unacknowledged_escalations()},
     )
 
 
@@ -28,7 +28,7 @@ def incident_panel(incident: Incident) -> dict:
     """What the incident page shows of its escalation: banner, level, history, form."""
     return {
         "running": selectors.escalation_of(incident),
-        "alerts": selectors.open_alerts([incident.pk]).get(incident.pk, []),
+        "alerts": list(selectors.unacknowledged_escalations().filter(incident=incident)),
         "history": selectors.escalation_history(incident),
         "escalate_form": EscalateForm(),
         "levels": Level,
