@@ -343,10 +343,14 @@ def sweep(*, now: datetime | None = None) -> int:
     unique constraint on the escalation event makes any second firing a no-op.
     """
     horizon = now or timezone.now()
+    # Nothing due (the common case): one indexed read, no transaction, no write lock on SQLite.
+    if not EscalationDue.objects.filter(due_at__lte=horizon).exists():
+        return 0
     skipped: set[int] = set()
     fired = 0
     started = time.monotonic()
     while time.monotonic() - started < SWEEP_MAX_SECONDS:
+        due = None
         try:
             with transaction.atomic():
                 due = (
