@@ -31,7 +31,7 @@ from escalation.models import (
 from incidents import events
 from incidents import services as incident_services
 from incidents.errors import IncidentInvalid, InvalidTransition
-from incidents.models import EventKind, Incident, Priority, RecordType
+from incidents.models import EventKind, Incident, Priority, RecordType, Status
 
 logger = logging.getLogger(__name__)
 
@@ -330,6 +330,8 @@ def _record_firing(*, incident, event, escalation, attempt: int) -> None:
 
 # --- The sweep ---
 
+SETTLED = frozenset({Status.RESOLVED, Status.CLOSED, Status.CANCELLED})
+
 # A sweep stops after this long so the next beat tick starts fresh (and time limits hold).
 SWEEP_MAX_SECONDS = 20
 
@@ -383,7 +385,8 @@ def _fire_due(*, due: EscalationDue, incident: Incident, at: datetime) -> bool:
     escalation = Escalation.objects.filter(incident=incident).first()
     step = escalation.step(due.step_id) if escalation else None
     due.delete()
-    if step is None or not incident.is_open:
+    # A resolved, closed or cancelled incident needs no more chasing.
+    if step is None or incident.status in SETTLED:
         return False
     if due.attempt == 0:
         # The clock may have moved since the row was written: check the timer itself.

@@ -261,3 +261,17 @@ def test_a_service_request_enters_no_policy(reference_data):
     request = log(record_type="service_request")
 
     assert not Escalation.objects.filter(incident=request).exists()
+
+
+def test_a_resolved_incident_is_no_longer_chased_for_acknowledgement(reference_data, clock):
+    escalation_policy({"trigger": Trigger.RESPONSE_BREACHED, **ACK})
+    start = clock.now
+    incident = log()
+    services.sweep(now=start + timedelta(minutes=30))
+
+    incident_services.change_status(
+        incident_id=incident.pk, actor=supervisor(), to_status="resolved"
+    )
+
+    assert services.sweep(now=start + timedelta(hours=1)) == 0
+    assert EscalationEvent.objects.filter(incident=incident).count() == 1
