@@ -187,8 +187,9 @@ def spread_deadlines(count: int, start_in: float, spread: float, target: timedel
     return time.time() + start_in + spread
 
 
-def sweeper(until: float, interval: float, offset: float, results) -> None:
-    """One worker taking beat's ticks: sweep, then wait for the next tick."""
+def sweeper(ticks, interval: float, results) -> None:
+    """One worker process taking beat's ticks from the shared queue, as `celery worker` takes
+    them from Redis: a tick that waited longer than the interval has expired and is dropped."""
     import django
 
     django.setup()
@@ -204,14 +205,21 @@ def sweeper(until: float, interval: float, offset: float, results) -> None:
         transaction.on_commit(lambda: commits.append((event.pk, time.time())))
 
     notify.notify = timed_notify
-    tick = time.time() + offset
+    while (sent := ticks.get()) is not None:
+        if time.time() - sent <= interval:
+            services.sweep()
+    results.put(commits)
+
+
+def beat(ticks, until: float, interval: float, workers: int) -> None:
+    """Celery beat: one tick every interval, whichever worker is free takes it."""
+    tick = time.time()
     while tick < until:
         time.sleep(max(0.0, tick - time.time()))
-        services.sweep()
+        ticks.put(time.time())
         tick += interval
-        while tick < time.time():
-            tick += interval  # a tick that found the worker busy expired (expires=interval)
-    results.put(commits)
+    for _ in range(workers):
+        ticks.put(None)
 
 
 def main() -> None:
@@ -240,15 +248,14 @@ def main() -> None:
     connections.close_all()
 
     print(f"Sweeping every {interval:g} s with {args.workers} worker(s) …", flush=True)
-    results = multiprocessing.get_context("fork").Queue()
+    fork = multiprocessing.get_context("fork")
+    ticks, results = fork.Queue(), fork.Queue()
     workers = [
-        multiprocessing.get_context("fork").Process(
-            target=sweeper, args=(last + 15, interval, n * interval / args.workers, results)
-        )
-        for n in range(args.workers)
+        fork.Process(target=sweeper, args=(ticks, interval, results)) for _ in range(args.workers)
     ]
     for worker in workers:
         worker.start()
+    beat(ticks, last + 15, interval, args.workers)
     commits = dict(pair for _ in workers for pair in results.get())
     for worker in workers:
         worker.join()

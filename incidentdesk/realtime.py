@@ -28,8 +28,13 @@ def publish(message: dict, *, incident_id: int) -> None:
 def _send(message: dict, *, incident_id: int) -> None:
     layer = get_channel_layer()
     payload = {"type": "incident.event", "event": message}
-    try:
+
+    async def send_to_groups():
         for group in (BOARD_GROUP, incident_group(incident_id)):
-            async_to_sync(layer.group_send)(group, payload)
+            await layer.group_send(group, payload)
+
+    try:
+        # One async_to_sync for both groups: each call costs an event loop and a connection.
+        async_to_sync(send_to_groups)()
     except Exception:
         logger.exception("Could not publish event %s; boards will resync", message.get("id"))
