@@ -167,8 +167,8 @@ def spread_deadlines(count: int, start_in: float, spread: float, target: timedel
             """
             WITH ranked AS (
                 SELECT incident_id,
-                       now() + make_interval(secs => %s + %s * (row_number() OVER
-                           (ORDER BY incident_id) - 1) / %s) AS due
+                       now() + make_interval(secs => %s::float8 + %s::float8 * (row_number()
+                           OVER (ORDER BY incident_id) - 1) / %s::float8) AS due
                 FROM escalation_escalationdue
             )
             UPDATE escalation_escalationdue d SET due_at = r.due
