@@ -1,9 +1,39 @@
-"""Writes to SLA timers. Called by the incident services inside their transaction."""
+"""Writes to SLA timers and escalations.
 
+The timer functions are called by the incident services inside their transaction (the
+incident row is locked already) and keep the escalation due work in step with the clocks.
+The escalation services lock the incident themselves, like every incident service.
+"""
+
+import logging
+import time
 from datetime import datetime, timedelta
 
-from escalation.models import SlaTimer, TimerKind
-from incidents.models import Incident, Priority, RecordType
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from escalation import notify
+from escalation.errors import NothingToAcknowledge
+from escalation.models import (
+    PERCENT_TRIGGERS,
+    TIMER_TRIGGERS,
+    Action,
+    Escalation,
+    EscalationDue,
+    EscalationEvent,
+    EscalationPolicy,
+    Level,
+    SlaTimer,
+    TimerKind,
+    Trigger,
+)
+from incidents import events
+from incidents import services as incident_services
+from incidents.errors import IncidentInvalid, InvalidTransition
+from incidents.models import EventKind, Incident, Priority, RecordType, Status
+
+logger = logging.getLogger(__name__)
 
 
 def _targets(priority: Priority) -> dict[str, object]:
@@ -32,11 +62,13 @@ def retarget_timers(*, incident: Incident) -> None:
         timer.target = targets[timer.kind]
         timer.recompute_due()
         timer.save(update_fields=["target", "due_at"])
+    schedule_steps(incident=incident)
 
 
 def pause_timers(*, incident: Incident, at: datetime) -> None:
     """On hold: the clocks stop until the incident is worked again."""
     incident.timers.filter(met_at__isnull=True, paused_at__isnull=True).update(paused_at=at)
+    schedule_steps(incident=incident)
 
 
 def resume_timers(*, incident: Incident, at: datetime) -> None:
@@ -47,11 +79,488 @@ def resume_timers(*, incident: Incident, at: datetime) -> None:
         timer.paused_at = None
         timer.recompute_due()
         timer.save(update_fields=["paused_total", "paused_at", "due_at"])
+    schedule_steps(incident=incident)
 
 
 def meet_timers(*, incident: Incident, kinds: list[str], at: datetime) -> None:
     """Stop the clocks of these kinds: met, or no longer owed (a cancelled incident)."""
     incident.timers.filter(kind__in=kinds, met_at__isnull=True).update(met_at=at)
+    schedule_steps(incident=incident)
+
+
+# --- Entering a policy and scheduling its timer steps ---
+
+
+def matching_policy(incident: Incident) -> EscalationPolicy | None:
+    """The active policy for the incident's priority and category (lowest rank wins)."""
+    return (
+        EscalationPolicy.objects.filter(active=True)
+        .filter(Q(priorities__isnull=True) | Q(priorities=incident.priority_id))
+        .filter(Q(categories__isnull=True) | Q(categories=incident.category_id))
+        .order_by("rank", "pk")
+        .distinct()
+        .first()
+    )
+
+
+def policy_snapshot(policy: EscalationPolicy | None, *, at: datetime) -> dict:
+    if policy is None:
+        return {}
+    steps = policy.steps.select_related("notify_group").order_by("order", "pk")
+    return {
+        "policy_id": policy.pk,
+        "policy_name": policy.name,
+        "taken_at": at.isoformat(),
+        "steps": [step.snapshot() for step in steps],
+    }
+
+
+def enter_policy(*, incident: Incident, at: datetime) -> Escalation | None:
+    """At log time: snapshot the matching policy, schedule its timer steps, fire "P1 logged"."""
+    if incident.record_type != RecordType.INCIDENT:
+        return None
+    policy = matching_policy(incident)
+    escalation = Escalation.objects.create(
+        incident=incident, policy=policy, snapshot=policy_snapshot(policy, at=at), entered_at=at
+    )
+    schedule_steps(incident=incident)
+    if incident.priority.rank == 1:
+        fire_event_trigger(incident=incident, trigger=Trigger.P1_LOGGED, at=at)
+    return escalation
+
+
+def step_due_at(step: dict, timer: SlaTimer) -> datetime:
+    """When a timer step fires: its share of the target, plus the time spent on hold."""
+    if step["trigger"] in PERCENT_TRIGGERS:
+        offset = timer.target * step["percent"] / 100
+    elif step["trigger"] == Trigger.NO_DISPATCH:
+        offset = timedelta(minutes=step["minutes"])
+    else:
+        offset = timer.target
+    return timer.started_at + timer.paused_total + offset
+
+
+def schedule_steps(*, incident: Incident) -> None:
+    """Rewrite the due work of the timer steps from the clocks as they are now.
+
+    A paused or met timer has no due work; a step that already fired is not scheduled again.
+    Repeats waiting for an acknowledgement (attempt > 0) are left alone.
+    """
+    escalation = Escalation.objects.filter(incident=incident).first()
+    if escalation is None:
+        return
+    EscalationDue.objects.filter(incident=incident, attempt=0).delete()
+    timer_steps = [s for s in escalation.steps() if s["trigger"] in TIMER_TRIGGERS]
+    if not timer_steps:
+        return
+    fired = set(
+        EscalationEvent.objects.filter(
+            incident=incident, repetition=0, step_id__in=[s["id"] for s in timer_steps]
+        ).values_list("step_id", flat=True)
+    )
+    timers = {t.kind: t for t in SlaTimer.objects.filter(incident=incident)}
+    rows = []
+    for step in timer_steps:
+        timer = timers.get(TIMER_TRIGGERS[step["trigger"]])
+        if step["id"] in fired or timer is None or not timer.running:
+            continue
+        rows.append(
+            EscalationDue(incident=incident, step_id=step["id"], due_at=step_due_at(step, timer))
+        )
+    EscalationDue.objects.bulk_create(rows)
+
+
+# --- Firing ---
+
+
+def fire_event_trigger(
+    *, incident: Incident, trigger: str, at: datetime, actor=None, reason: str = ""
+) -> list[EscalationEvent]:
+    """Fire the steps of the incident's policy that this event triggers (P1, reopened, manual)."""
+    escalation = Escalation.objects.filter(incident=incident).first()
+    if escalation is None:
+        return []
+    fired = []
+    for step in escalation.steps():
+        if step["trigger"] != trigger:
+            continue
+        # Each occurrence (a second reopening…) is a new firing of the step.
+        used = [
+            EscalationEvent.objects.filter(incident=incident, step_id=step["id"]).aggregate(
+                m=Max("repetition")
+            )["m"],
+            EscalationDue.objects.filter(incident=incident, step_id=step["id"]).aggregate(
+                m=Max("repetition")
+            )["m"],
+        ]
+        repetition = max((u for u in used if u is not None), default=-1) + 1
+        event = _fire(
+            incident=incident,
+            escalation=escalation,
+            step=step,
+            repetition=repetition,
+            attempt=0,
+            due_at=at,
+            at=at,
+            actor=actor,
+            reason=reason,
+        )
+        if event is not None:
+            fired.append(event)
+    return fired
+
+
+def _fire(
+    *,
+    incident: Incident,
+    escalation: Escalation,
+    step: dict,
+    repetition: int,
+    attempt: int,
+    due_at: datetime | None,
+    at: datetime,
+    actor=None,
+    reason: str = "",
+) -> EscalationEvent | None:
+    """One firing: the escalation event (unique per incident, step and repetition), the
+    step's action, the notification and the timeline row. None if it had fired already."""
+    if attempt == 0:
+        action = step["action"]
+        recipients = {"group": step["notify_group"], "user_id": step["notify_user_id"]}
+    elif attempt <= step["max_repeats"]:
+        action = Action.NOTIFY
+        recipients = {"group": step["notify_group"], "user_id": step["notify_user_id"]}
+    else:
+        # Nobody acknowledged after every repeat: the next rung of the hierarchy hears of it.
+        action = Action.RAISE_LEVEL
+        recipients = {"group": Level(min(escalation.level + 1, Level.HEAD_OF_OPERATIONS)).label}
+    try:
+        with transaction.atomic():
+            event = EscalationEvent.objects.create(
+                incident=incident,
+                step_id=step["id"],
+                repetition=repetition,
+                step_name=step["name"],
+                trigger=step["trigger"],
+                action=action,
+                channel=step["channel"],
+                recipients=recipients,
+                level=escalation.level,
+                due_at=due_at,
+                fired_at=at,
+                actor=actor,
+                reason=reason,
+                requires_ack=step["requires_ack"],
+                awaiting_ack=step["requires_ack"],
+            )
+    except IntegrityError:
+        # Already fired (a redelivered task, a retry, a second worker): exactly once.
+        return None
+    # A repeat replaces the earlier firing of the same step on the unacknowledged list.
+    EscalationEvent.objects.filter(
+        incident=incident, step_id=step["id"], awaiting_ack=True
+    ).exclude(pk=event.pk).update(awaiting_ack=False)
+    _apply(action=action, step=step, incident=incident, escalation=escalation, event=event)
+    if step["requires_ack"]:
+        _schedule_repeat(
+            step=step, incident=incident, escalation=escalation, event=event, attempt=attempt
+        )
+    _record_firing(incident=incident, event=event, escalation=escalation, attempt=attempt)
+    notify.notify(event=event)
+    return event
+
+
+def _apply(*, action: str, step: dict, incident: Incident, escalation: Escalation, event):
+    if action == Action.RAISE_LEVEL and escalation.level < Level.HEAD_OF_OPERATIONS:
+        escalation.level += 1
+        escalation.save(update_fields=["level"])
+    elif action == Action.SPECIALIST:
+        escalation.team = step["team"]
+        escalation.save(update_fields=["team"])
+    elif action == Action.RAISE_PRIORITY:
+        incident_services.raise_priority(
+            incident_id=incident.pk,
+            actor=None,
+            reason=f"Escalation step “{step['name']}” raised the priority.",
+        )
+        incident.refresh_from_db(fields=["priority", "version"])
+    if event.level != escalation.level:
+        event.level = escalation.level
+        event.save(update_fields=["level"])
+
+
+def _schedule_repeat(*, step, incident, escalation, event, attempt: int) -> None:
+    """Needs acknowledgement: repeat after the timeout, then move up, until the top."""
+    last_rung = attempt > step["max_repeats"] and escalation.level >= Level.HEAD_OF_OPERATIONS
+    if last_rung:
+        return
+    # After moving up a level the repeats start again at the new level.
+    next_attempt = 1 if attempt > step["max_repeats"] else attempt + 1
+    EscalationDue.objects.create(
+        incident=incident,
+        step_id=step["id"],
+        repetition=event.repetition + 1,
+        attempt=next_attempt,
+        due_at=event.fired_at + timedelta(seconds=step["ack_timeout_seconds"]),
+    )
+
+
+def _record_firing(*, incident, event, escalation, attempt: int) -> None:
+    events.record(
+        incident=incident,
+        kind=EventKind.ESCALATION_FIRED,
+        actor=event.actor,
+        data={
+            "escalation_event": event.pk,
+            "step": event.step_name,
+            "trigger": event.trigger,
+            "action": event.action,
+            "repetition": event.repetition,
+            "attempt": attempt,
+            "level": event.get_level_display(),
+            "level_rank": event.level,
+            "team": escalation.team,
+            "needs_ack": event.awaiting_ack,
+            "recipients": event.recipients,
+            "due_at": event.due_at.isoformat() if event.due_at else None,
+        },
+        rationale=event.reason,
+    )
+
+
+# --- The sweep ---
+
+SETTLED = frozenset({Status.RESOLVED, Status.CLOSED, Status.CANCELLED})
+
+# A sweep stops after this long so the next beat tick starts fresh (and time limits hold).
+SWEEP_MAX_SECONDS = 20
+
+
+def sweep(*, now: datetime | None = None) -> int:
+    """Fire every step that is due; returns how many fired. Safe to run concurrently.
+
+    One due row per transaction: claimed with SELECT … FOR UPDATE SKIP LOCKED (a plain
+    SELECT on SQLite), the incident locked without waiting, the firing written, the row
+    deleted, then commit. A crash before the commit leaves the row for the next sweep; the
+    unique constraint on the escalation event makes any second firing a no-op.
+    """
+    horizon = now or timezone.now()
+    # Nothing due (the common case): one indexed read, no transaction, no write lock on SQLite.
+    if not EscalationDue.objects.filter(due_at__lte=horizon).exists():
+        return 0
+    skipped: set[int] = set()
+    fired = 0
+    started = time.monotonic()
+    while time.monotonic() - started < SWEEP_MAX_SECONDS:
+        due = None
+        try:
+            with transaction.atomic():
+                due = (
+                    EscalationDue.objects.select_for_update(skip_locked=True)
+                    .filter(due_at__lte=horizon)
+                    .exclude(pk__in=skipped)
+                    .order_by("due_at", "pk")
+                    .first()
+                )
+                if due is None:
+                    break
+                skipped.add(due.pk)
+                # Never wait for an incident a service is changing: its row comes back next time.
+                incident = (
+                    Incident.objects.select_for_update(skip_locked=True, of=("self",))
+                    .select_related("priority")
+                    .filter(pk=due.incident_id)
+                    .first()
+                )
+                if incident is not None and _fire_due(
+                    due=due, incident=incident, at=now or timezone.now()
+                ):
+                    fired += 1
+        except Exception:
+            logger.exception("Escalation due work %s failed; it stays for the next sweep", due)
+    return fired
+
+
+def _fire_due(*, due: EscalationDue, incident: Incident, at: datetime) -> bool:
+    escalation = Escalation.objects.filter(incident=incident).first()
+    step = escalation.step(due.step_id) if escalation else None
+    due.delete()
+    # A resolved, closed or cancelled incident needs no more chasing.
+    if step is None or incident.status in SETTLED:
+        return False
+    if due.attempt == 0:
+        # The clock may have moved since the row was written: check the timer itself.
+        timer = SlaTimer.objects.filter(
+            incident=incident, kind=TIMER_TRIGGERS[step["trigger"]]
+        ).first()
+        if timer is None or not timer.running:
+            return False
+        if step_due_at(step, timer) > at:
+            schedule_steps(incident=incident)
+            return False
+    elif not EscalationEvent.objects.filter(
+        incident=incident, step_id=step["id"], awaiting_ack=True
+    ).exists():
+        return False
+    event = _fire(
+        incident=incident,
+        escalation=escalation,
+        step=step,
+        repetition=due.repetition,
+        attempt=due.attempt,
+        due_at=due.due_at,
+        at=at,
+    )
+    return event is not None
+
+
+# --- What supervisors and agents do ---
+
+
+def _lock(incident_id: int) -> Incident:
+    return (
+        Incident.objects.select_for_update(of=("self",))
+        .select_related("priority", "category")
+        .get(pk=incident_id)
+    )
+
+
+def _escalation_of(incident: Incident, *, at: datetime) -> Escalation:
+    """The incident's running escalation (an incident logged before the engine had none)."""
+    escalation, _ = Escalation.objects.get_or_create(incident=incident, defaults={"entered_at": at})
+    return escalation
+
+
+@transaction.atomic
+def acknowledge_escalations(*, incident_id: int, actor) -> list[EscalationEvent]:
+    """A supervisor has seen the incident's escalations: stop their repeats."""
+    incident = _lock(incident_id)
+    waiting = list(EscalationEvent.objects.filter(incident=incident, awaiting_ack=True))
+    if not waiting:
+        raise NothingToAcknowledge(
+            f"{incident.reference} has no escalation waiting for acknowledgement."
+        )
+    now = timezone.now()
+    EscalationEvent.objects.filter(pk__in=[e.pk for e in waiting]).update(
+        awaiting_ack=False, acknowledged_at=now, acknowledged_by=actor
+    )
+    EscalationDue.objects.filter(incident=incident, attempt__gt=0).delete()
+    events.record(
+        incident=incident,
+        kind=EventKind.ESCALATION_ACKNOWLEDGED,
+        actor=actor,
+        data={
+            "escalation_events": [e.pk for e in waiting],
+            "steps": sorted({e.step_name for e in waiting}),
+        },
+    )
+    return waiting
+
+
+@transaction.atomic
+def escalate_manually(*, incident_id: int, actor, reason: str, team: str = "") -> EscalationEvent:
+    """An agent or supervisor escalates: one level up, or to a specialist team if named."""
+    reason, team = reason.strip(), team.strip()
+    if not reason:
+        raise IncidentInvalid({"reason": ["Say why the incident needs escalating."]})
+    incident = _lock(incident_id)
+    if not incident.is_open:
+        raise InvalidTransition(f"{incident.reference} is {incident.status}: reopen it first.")
+    now = timezone.now()
+    escalation = _escalation_of(incident, at=now)
+    if team:
+        escalation.team = team
+        escalation.save(update_fields=["team"])
+        action = Action.SPECIALIST
+    else:
+        if escalation.level >= Level.HEAD_OF_OPERATIONS:
+            raise InvalidTransition(
+                f"{incident.reference} is already with the head of operations, the top level."
+            )
+        escalation.level += 1
+        escalation.save(update_fields=["level"])
+        action = Action.RAISE_LEVEL
+    event = EscalationEvent.objects.create(
+        incident=incident,
+        step_id=None,
+        step_name="Manual escalation",
+        trigger=Trigger.MANUAL,
+        action=action,
+        level=escalation.level,
+        fired_at=now,
+        actor=actor,
+        reason=reason,
+    )
+    events.record(
+        incident=incident,
+        kind=EventKind.ESCALATED_MANUALLY,
+        actor=actor,
+        data={
+            "escalation_event": event.pk,
+            "level": escalation.get_level_display(),
+            "level_rank": escalation.level,
+            "team": escalation.team,
+        },
+        rationale=reason,
+    )
+    fire_event_trigger(
+        incident=incident, trigger=Trigger.MANUAL, at=now, actor=actor, reason=reason
+    )
+    return event
+
+
+@transaction.atomic
+def reapply_policy(*, incident_id: int, actor, reason: str = "") -> Escalation:
+    """Follow the policy as admins have it now, instead of the snapshot taken at log time.
+
+    Steps keep their ids across edits, so a step that already fired does not fire again.
+    """
+    incident = _lock(incident_id)
+    if not incident.is_open:
+        raise InvalidTransition(f"{incident.reference} is {incident.status}: reopen it first.")
+    now = timezone.now()
+    escalation = _escalation_of(incident, at=now)
+    before = escalation.snapshot.get("policy_name")
+    policy = matching_policy(incident)
+    escalation.policy = policy
+    escalation.snapshot = policy_snapshot(policy, at=now)
+    escalation.save(update_fields=["policy", "snapshot"])
+    schedule_steps(incident=incident)
+    events.record(
+        incident=incident,
+        kind=EventKind.POLICY_REAPPLIED,
+        actor=actor,
+        data={
+            "from": before,
+            "to": policy.name if policy else None,
+            "steps": len(escalation.steps()),
+        },
+        rationale=reason.strip(),
+    )
+    return escalation
+
+
+@transaction.atomic
+def acknowledge_incident(*, incident_id: int, actor) -> Incident:
+    """A supervisor takes the incident on: the response target is met.
+
+    Until dispatching a resource exists this is how the response clock stops.
+    """
+    incident = _lock(incident_id)
+    response = SlaTimer.objects.filter(
+        incident=incident, kind=TimerKind.RESPONSE, met_at__isnull=True
+    ).first()
+    if response is None or not incident.is_open:
+        raise NothingToAcknowledge(f"{incident.reference} has no response target running.")
+    now = timezone.now()
+    meet_timers(incident=incident, kinds=[TimerKind.RESPONSE], at=now)
+    events.record(
+        incident=incident,
+        kind=EventKind.INCIDENT_ACKNOWLEDGED,
+        actor=actor,
+        data={"response_due_at": response.due_at.isoformat()},
+    )
+    return incident
 
 
 def reset_customer_update_timer(*, incident: Incident, at: datetime) -> SlaTimer | None:
@@ -74,6 +583,7 @@ def reset_customer_update_timer(*, incident: Incident, at: datetime) -> SlaTimer
         timer.paused_at = at
     timer.recompute_due()
     timer.save(update_fields=["target", "started_at", "paused_total", "paused_at", "due_at"])
+    schedule_steps(incident=incident)
     return timer
 
 
@@ -101,3 +611,4 @@ def reopen_timers(*, incident: Incident, at: datetime) -> None:
         timer.save(
             update_fields=["target", "started_at", "paused_total", "paused_at", "met_at", "due_at"]
         )
+    schedule_steps(incident=incident)

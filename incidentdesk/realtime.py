@@ -35,12 +35,16 @@ def _send(message: dict, *, incident_id: int) -> None:
     from dispatch import board  # the board row reads incidents, which import this module
 
     layer = get_channel_layer()
+
+    async def send_to_groups(payload):
+        for group in (BOARD_GROUP, incident_group(incident_id)):
+            await layer.group_send(group, payload)
+
     try:
         # Read after commit, so the row is the committed truth (boards keep the newest version).
         message = {**message, "row": board.incident_row(incident_id)}
-        payload = {"type": "incident.event", "event": message}
-        for group in (BOARD_GROUP, incident_group(incident_id)):
-            async_to_sync(layer.group_send)(group, payload)
+        # One async_to_sync for both groups: each call costs an event loop and a connection.
+        async_to_sync(send_to_groups)({"type": "incident.event", "event": message})
     except Exception:
         logger.exception("Could not publish event %s; boards will resync", message.get("id"))
 

@@ -185,6 +185,29 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
 
+# Escalation engine (issue 5): beat sweeps the due work every SLA_SWEEP_SECONDS. Tasks are
+# acknowledged after they run (a worker lost mid-task gets it redelivered: the sweep and the
+# services are idempotent), one message at a time per worker process so a long sweep never
+# holds the next one hostage, and bounded in time. A sweep tick that waited longer than the
+# interval expires unrun: the next tick does the same work. Redis holds no state we need:
+# after a Redis restart beat and the workers reconnect and the next sweep finds every due
+# step in PostgreSQL.
+SLA_SWEEP_SECONDS = env.float("SLA_SWEEP_SECONDS", default=2.0)
+CELERY_BEAT_SCHEDULE["escalation-sweep"] = {
+    "task": "escalation.sweep",
+    "schedule": SLA_SWEEP_SECONDS,
+    "options": {"expires": SLA_SWEEP_SECONDS},
+}
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = 30
+CELERY_TASK_TIME_LIMIT = 60
+# Unacknowledged messages come back after this; above the hard time limit so a running
+# task is never handed to a second worker.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 120}
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+
 # Incident rules the organisation may tune.
 DUPLICATE_WINDOW_MINUTES = env.int("DUPLICATE_WINDOW_MINUTES", default=120)
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)

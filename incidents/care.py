@@ -16,6 +16,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from escalation import services as timers
+from escalation.models import Trigger
 from incidents import events
 from incidents.care_models import (
     CONFIRMED_METHODS,
@@ -439,6 +440,9 @@ def reopen(
         actor=actor,
         data={"from": from_status, "to": Status.REOPENED},
         rationale=reason,
+    )
+    timers.fire_event_trigger(
+        incident=incident, trigger=Trigger.REOPENED, at=now, actor=actor, reason=reason
     )
     return incident
 

@@ -301,6 +301,12 @@ class EventKind(models.TextChoices):
     BRIEFING_CONFIRMED = "briefing_confirmed", "Briefing confirmed by voice"
     MESSAGE_DELIVERY = "message_delivery", "Message delivery"
     BROADCAST_SENT = "broadcast_sent", "Broadcast to group"
+    # Escalation engine (issue 5)
+    ESCALATION_FIRED = "escalation_fired", "Escalation"
+    ESCALATION_ACKNOWLEDGED = "escalation_acknowledged", "Escalation acknowledged"
+    ESCALATED_MANUALLY = "escalated_manually", "Escalated by hand"
+    POLICY_REAPPLIED = "policy_reapplied", "Escalation policy re-applied"
+    INCIDENT_ACKNOWLEDGED = "incident_acknowledged", "Acknowledged (response met)"
 
 
 class IncidentEvent(models.Model):

@@ -18,26 +18,22 @@ AGENT = [
 ]
 SUPERVISOR = [*AGENT, "incidents.reprioritise_incident", "incidents.view_board"]
 
-# ---- Dispatch (issue 4) ----------------------------------------------------------------------
-# Agents see resources, dispatches and messages (to tell a caller help is on its way);
-# supervisors dispatch, record progress, override with a reason and broadcast.
-DISPATCH_VIEW = [
-    "dispatch.view_resource",
-    "dispatch.view_resourcegroup",
-    "dispatch.view_channelrule",
-    "dispatch.view_dispatch",
-    "dispatch.view_broadcast",
-    "dispatch.view_message",
+# --- Escalation (issue 5): migration escalation/0003_roles installs these ---
+ESCALATION_AGENT = [
+    "escalation.view_escalationevent",
+    "escalation.view_escalation",
+    "escalation.escalate_incident",
 ]
-DISPATCH_SUPERVISOR = [
-    "dispatch.add_dispatch",
-    "dispatch.change_dispatch",
-    "dispatch.override_dispatch",
-    "dispatch.send_broadcast",
+ESCALATION_SUPERVISOR = [
+    "escalation.acknowledge_escalation",
+    "escalation.reapply_policy",
+    "escalation.acknowledge_incident",
+    "escalation.view_escalationpolicy",
+    "escalation.view_escalationstep",
 ]
-AGENT = [*AGENT, *DISPATCH_VIEW]
-SUPERVISOR = [*SUPERVISOR, *DISPATCH_VIEW, *DISPATCH_SUPERVISOR]
-# ---- end Dispatch ----------------------------------------------------------------------------
+AGENT += ESCALATION_AGENT
+SUPERVISOR += [*ESCALATION_AGENT, *ESCALATION_SUPERVISOR]
+# --- end escalation ---
 # The Admin group may do everything in these apps.
 ADMIN_APPS = ["incidents", "escalation", "dispatch", "auth", "authtoken"]
 

@@ -61,7 +61,7 @@ def matrix_grid() -> dict:
 def incidents_for_list() -> QuerySet[Incident]:
     """Incidents with everything a list row shows, in a fixed number of queries."""
     return Incident.objects.select_related(
-        "category", "priority", "impact", "urgency", "created_by", "parent"
+        "category", "priority", "impact", "urgency", "created_by", "parent", "escalation"
     ).prefetch_related(
         Prefetch("timers", queryset=SlaTimer.objects.order_by("due_at")),
     )

@@ -365,6 +365,10 @@ class IncidentSerializer(serializers.ModelSerializer):
         many=True, help_text="SLA timers (response, resolution, customer update), soonest first."
     )
     customer_update_due = CustomerUpdateDueField()
+    escalation_level = serializers.SerializerMethodField(
+        help_text="The running escalation's level: agent, supervisor, duty manager, head of "
+        "operations (0–3); null for a record with no escalation."
+    )
 
     class Meta:
         model = Incident
@@ -397,11 +401,16 @@ class IncidentSerializer(serializers.ModelSerializer):
             "parent",
             "timers",
             "customer_update_due",
+            "escalation_level",
             "created_by",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+
+    def get_escalation_level(self, incident) -> int | None:
+        escalation = getattr(incident, "escalation", None)
+        return escalation.level if escalation else None
 
 
 class IncidentDetailSerializer(IncidentSerializer):

@@ -205,6 +205,7 @@ def _create(*, actor, values: dict) -> Incident:
     )
     if parent is not None:
         _record_child_linked(parent=parent, child=incident, actor=actor, rationale="")
+    timers.enter_policy(incident=incident, at=now)
     return incident
 
 
@@ -371,6 +372,30 @@ def reprioritise(
             "matrix_version": matrix.version,
         },
         rationale=reason.strip(),
+    )
+    return incident
+
+
+@transaction.atomic
+def raise_priority(*, incident_id: int, actor, reason: str) -> Incident:
+    """One priority up, outside the matrix: an escalation step's action, recorded with why.
+
+    Impact and urgency stay as assessed; the timeline says the escalation raised it.
+    """
+    incident = _locked(incident_id, None)
+    higher = Priority.objects.filter(rank__lt=incident.priority.rank).order_by("-rank").first()
+    if higher is None or not incident.is_open:
+        return incident
+    before = incident.priority.code
+    incident.priority = higher
+    _save(incident, ["priority"])
+    timers.retarget_timers(incident=incident)
+    events.record(
+        incident=incident,
+        kind=EventKind.REPRIORITISED,
+        actor=actor,
+        data={"from": {"priority": before}, "to": {"priority": higher.code}, "escalation": True},
+        rationale=reason,
     )
     return incident
 

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from escalation.views import incident_panel
 from incidents import care_views, selectors, services
 from incidents.errors import Conflict, IncidentError, IncidentInvalid
 from incidents.forms import (
@@ -135,6 +136,7 @@ def incident_detail(request, pk: int):
             "unlink_form": UnlinkForm(initial=version),
             "confirm_form": ConfirmForm(initial=version),
             **care_views.detail_context(incident),
+            "escalation": incident_panel(incident),
         },
     )
 

@@ -133,3 +133,18 @@ def send(incident, res, *, actor=None, channel="radio", **kwargs):
         actor=actor or supervisor(),
         **kwargs,
     )
+
+
+# --- Escalation (issue 5) ---
+
+
+def escalation_policy(*steps: dict, name: str = "Test policy", priorities=(), categories=()):
+    """An active policy with these steps (EscalationStep fields; order follows the arguments)."""
+    from escalation.models import EscalationPolicy
+
+    policy = EscalationPolicy.objects.create(name=name)
+    policy.priorities.set(priorities)
+    policy.categories.set(categories)
+    for order, fields in enumerate(steps, 1):
+        policy.steps.create(order=order, **{"name": f"Step {order}", **fields})
+    return policy

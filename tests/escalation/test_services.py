@@ -1,68 +1,277 @@
-"""SLA timer arithmetic for customer care: the update reset and the reopen rules."""
+"""Escalation services: event triggers, acknowledgement, repeats, levels, snapshots."""
 
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Group
+from django.core import mail
 
-from escalation import services as timers
-from escalation.models import TimerKind
-from incidents import services
-from tests.factories import agent, log
+from escalation import notify, services
+from escalation.errors import NothingToAcknowledge
+from escalation.models import (
+    Action,
+    Channel,
+    Escalation,
+    EscalationDue,
+    EscalationEvent,
+    Level,
+    Trigger,
+)
+from incidents import services as incident_services
+from incidents.errors import IncidentInvalid, InvalidTransition
+from incidents.models import EventKind, ImpactLevel, UrgencyLevel
+from tests.factories import UserFactory, agent, escalation_policy, log, supervisor
 
 pytestmark = pytest.mark.django_db
 
-
-def timer(incident, kind):
-    return incident.timers.get(kind=kind)
+ACK = {"requires_ack": True, "ack_timeout": timedelta(minutes=5), "max_repeats": 2}
 
 
-def test_a_customer_update_makes_the_next_one_due_one_interval_later(reference_data, clock):
-    # given a P2 incident (update every hour) logged now
-    incident = log()
-    # when the agent updates the caller 50 minutes in
-    at = clock.advance(minutes=50)
-    timers.reset_customer_update_timer(incident=incident, at=at)
-    # then the next update is due an hour after that one
-    assert timer(incident, TimerKind.CUSTOMER_UPDATE).due_at == at + timedelta(hours=1)
+def log_p1(**overrides):
+    return log(impact=ImpactLevel.objects.get(rank=1), urgency=UrgencyLevel.objects.get(rank=1))
 
 
-def test_a_reset_while_on_hold_leaves_the_clock_paused(reference_data, clock):
-    incident = log()
-    services.change_status(
-        incident_id=incident.pk, actor=agent(), to_status="on_hold", reason="Waiting on parts"
+def kinds(incident) -> list[str]:
+    return list(incident.events.values_list("kind", flat=True))
+
+
+def test_a_p1_logged_step_fires_at_log_time_and_lands_on_the_timeline(reference_data):
+    escalation_policy({"trigger": Trigger.P1_LOGGED, "name": "Tell the duty manager", **ACK})
+
+    incident = log_p1()
+
+    event = EscalationEvent.objects.get(incident=incident)
+    assert (event.step_name, event.repetition, event.awaiting_ack) == (
+        "Tell the duty manager",
+        0,
+        True,
     )
-    at = clock.advance(minutes=10)
-
-    timers.reset_customer_update_timer(incident=incident, at=at)
-
-    update = timer(incident, TimerKind.CUSTOMER_UPDATE)
-    assert update.paused_at == at
-    assert update.due_at == at + timedelta(hours=1)
+    assert kinds(incident) == [EventKind.LOGGED, EventKind.ESCALATION_FIRED]
+    assert incident.events.last().data["needs_ack"] is True
 
 
-def test_a_stopped_update_clock_is_not_restarted_by_an_update(reference_data, clock):
+def test_a_p2_does_not_fire_the_p1_step(reference_data):
+    escalation_policy({"trigger": Trigger.P1_LOGGED})
+
     incident = log()
-    timers.meet_timers(incident=incident, kinds=[TimerKind.CUSTOMER_UPDATE], at=clock.now)
 
-    assert timers.reset_customer_update_timer(incident=incident, at=clock.advance(hours=1)) is None
-    assert timer(incident, TimerKind.CUSTOMER_UPDATE).met_at is not None
+    assert not EscalationEvent.objects.filter(incident=incident).exists()
 
 
-def test_reopening_resumes_the_resolution_clock_where_it_stopped(reference_data, clock):
-    # given a P2 incident (8 h to resolve) resolved after 2 hours
+def test_each_reopening_fires_the_reopened_step_again(reference_data):
+    escalation_policy({"trigger": Trigger.REOPENED})
     incident = log()
-    logged_at = clock.now
-    clock.advance(hours=2)
-    timers.meet_timers(incident=incident, kinds=list(TimerKind), at=clock.now)
-    # when it is reopened a day later
-    reopened_at = clock.advance(days=1)
-    timers.reopen_timers(incident=incident, at=reopened_at)
-    # then 6 hours remain on the resolution clock; the day resolved did not count
-    resolution = timer(incident, TimerKind.RESOLUTION)
-    assert resolution.met_at is None
-    assert resolution.due_at == reopened_at + timedelta(hours=6)
-    assert resolution.due_at == logged_at + timedelta(hours=8) + timedelta(days=1)
-    # the customer is owed an update within one interval of the reopening
-    assert timer(incident, TimerKind.CUSTOMER_UPDATE).due_at == reopened_at + timedelta(hours=1)
-    # and the first response stays met
-    assert timer(incident, TimerKind.RESPONSE).met_at is not None
+    user = supervisor()
+    for to_status in ["resolved", "reopened", "resolved", "reopened"]:
+        incident_services.change_status(
+            incident_id=incident.pk, actor=user, to_status=to_status, reason="Leaking again"
+        )
+
+    repetitions = EscalationEvent.objects.filter(incident=incident).values_list(
+        "repetition", flat=True
+    )
+    assert sorted(repetitions) == [0, 1]
+
+
+def test_a_policy_applies_only_to_its_priorities_and_categories(reference_data):
+    from incidents.models import Category, Priority
+
+    escalation_policy(
+        {"trigger": Trigger.RESPONSE_BREACHED},
+        priorities=[Priority.objects.get(code="P1")],
+        categories=[Category.objects.get(slug="water-leak")],
+    )
+
+    p2_leak = log()
+    p1_leak = log_p1()
+
+    assert Escalation.objects.get(incident=p2_leak).policy is None
+    assert Escalation.objects.get(incident=p1_leak).policy is not None
+
+
+def test_an_unacknowledged_step_repeats_then_moves_up_a_level(reference_data, clock):
+    # given a breach step that needs acknowledgement within 5 minutes, repeated twice
+    escalation_policy({"trigger": Trigger.RESPONSE_BREACHED, **ACK})
+    start = clock.now
+    incident = log()  # P2: 30 minutes to respond
+
+    # when nobody acknowledges for 30 + 5 + 5 + 5 minutes
+    for minutes in (30, 35, 40, 45):
+        services.sweep(now=start + timedelta(minutes=minutes))
+
+    # then it fired, repeated twice, then moved the incident up to supervisor
+    events = EscalationEvent.objects.filter(incident=incident).order_by("repetition")
+    assert [(e.repetition, e.action) for e in events] == [
+        (0, Action.NOTIFY),
+        (1, Action.NOTIFY),
+        (2, Action.NOTIFY),
+        (3, Action.RAISE_LEVEL),
+    ]
+    assert Escalation.objects.get(incident=incident).level == Level.SUPERVISOR
+    assert events.last().recipients == {"group": "Supervisor"}
+    # and only the latest firing waits on the list
+    assert list(events.filter(awaiting_ack=True).values_list("repetition", flat=True)) == [3]
+
+
+def test_acknowledging_stops_the_repeats(reference_data, clock):
+    escalation_policy({"trigger": Trigger.RESPONSE_BREACHED, **ACK})
+    start = clock.now
+    incident = log()
+    services.sweep(now=start + timedelta(minutes=30))
+
+    services.acknowledge_escalations(incident_id=incident.pk, actor=supervisor())
+
+    assert services.sweep(now=start + timedelta(hours=2)) == 0
+    event = EscalationEvent.objects.get(incident=incident)
+    assert event.acknowledged_at is not None and not event.awaiting_ack
+    assert not EscalationDue.objects.filter(incident=incident).exists()
+    assert kinds(incident)[-1] == EventKind.ESCALATION_ACKNOWLEDGED
+
+
+def test_acknowledging_with_nothing_waiting_is_refused(reference_data):
+    incident = log()
+
+    with pytest.raises(NothingToAcknowledge):
+        services.acknowledge_escalations(incident_id=incident.pk, actor=supervisor())
+
+
+def test_a_manual_escalation_needs_a_reason(reference_data):
+    incident = log()
+
+    with pytest.raises(IncidentInvalid):
+        services.escalate_manually(incident_id=incident.pk, actor=agent(), reason="  ")
+
+
+def test_a_manual_escalation_moves_up_a_level_and_fires_manual_steps(reference_data):
+    escalation_policy({"trigger": Trigger.MANUAL, "name": "Tell supervisors"})
+    incident = log()
+
+    services.escalate_manually(
+        incident_id=incident.pk, actor=agent(), reason="Caller threatening legal action"
+    )
+
+    assert Escalation.objects.get(incident=incident).level == Level.SUPERVISOR
+    steps = EscalationEvent.objects.filter(incident=incident).values_list("step_name", flat=True)
+    assert sorted(steps) == ["Manual escalation", "Tell supervisors"]
+    assert EventKind.ESCALATED_MANUALLY in kinds(incident)
+
+
+def test_a_manual_escalation_to_a_specialist_team_keeps_the_level(reference_data):
+    incident = log()
+
+    services.escalate_manually(
+        incident_id=incident.pk, actor=agent(), reason="Asbestos suspected", team="Hazmat"
+    )
+
+    running = Escalation.objects.get(incident=incident)
+    assert (running.level, running.team) == (Level.AGENT, "Hazmat")
+
+
+def test_escalating_past_head_of_operations_is_refused(reference_data):
+    incident = log()
+    Escalation.objects.filter(incident=incident).update(level=Level.HEAD_OF_OPERATIONS)
+
+    with pytest.raises(InvalidTransition):
+        services.escalate_manually(incident_id=incident.pk, actor=agent(), reason="Still bad")
+
+
+def test_editing_a_policy_leaves_running_escalations_on_their_snapshot(reference_data, clock):
+    # given an incident that entered a policy whose step fires at 50 %
+    policy = escalation_policy({"trigger": Trigger.RESPONSE_ELAPSED, "percent": 50})
+    start = clock.now
+    incident = log()
+
+    # when an admin changes the step to 90 %
+    policy.steps.update(percent=90)
+
+    # then the running escalation still fires at 50 %
+    assert EscalationDue.objects.get(incident=incident).due_at == start + timedelta(minutes=15)
+
+
+def test_reapplying_the_policy_follows_the_edit_and_is_recorded(reference_data, clock):
+    policy = escalation_policy({"trigger": Trigger.RESPONSE_ELAPSED, "percent": 50})
+    start = clock.now
+    incident = log()
+    policy.steps.update(percent=90)
+
+    services.reapply_policy(incident_id=incident.pk, actor=supervisor(), reason="New procedure")
+
+    assert EscalationDue.objects.get(incident=incident).due_at == start + timedelta(minutes=27)
+    reapplied = incident.events.last()
+    assert (reapplied.kind, reapplied.rationale) == (EventKind.POLICY_REAPPLIED, "New procedure")
+
+
+def test_reapplying_does_not_fire_a_step_that_already_fired(reference_data, clock):
+    escalation_policy({"trigger": Trigger.RESPONSE_ELAPSED, "percent": 50})
+    start = clock.now
+    incident = log()
+    services.sweep(now=start + timedelta(minutes=15))
+
+    services.reapply_policy(incident_id=incident.pk, actor=supervisor())
+
+    assert services.sweep(now=start + timedelta(hours=1)) == 0
+    assert EscalationEvent.objects.filter(incident=incident).count() == 1
+
+
+def test_a_raise_priority_step_goes_through_the_incident_service(reference_data, clock):
+    escalation_policy({"trigger": Trigger.RESPONSE_BREACHED, "action": Action.RAISE_PRIORITY})
+    start = clock.now
+    incident = log()  # P2
+
+    services.sweep(now=start + timedelta(minutes=30))
+
+    incident.refresh_from_db()
+    assert incident.priority.code == "P1"
+    raised = incident.events.get(kind=EventKind.REPRIORITISED)
+    assert raised.data["escalation"] is True and raised.data["to"] == {"priority": "P1"}
+
+
+def test_a_specialist_step_hands_the_incident_to_the_team(reference_data, clock):
+    escalation_policy(
+        {"trigger": Trigger.RESPONSE_BREACHED, "action": Action.SPECIALIST, "team": "Plumbing"}
+    )
+    start = clock.now
+    incident = log()
+
+    services.sweep(now=start + timedelta(minutes=30))
+
+    assert Escalation.objects.get(incident=incident).team == "Plumbing"
+
+
+def test_the_email_goes_to_the_steps_group(reference_data):
+    duty = Group.objects.create(name="Duty manager")
+    UserFactory(username="dm", email="dm@example.org").groups.add(duty)
+    UserFactory(username="other", email="other@example.org")
+    escalation_policy(
+        {"trigger": Trigger.P1_LOGGED, "channel": Channel.EMAIL, "notify_group": duty}
+    )
+    incident = log_p1()
+    event = EscalationEvent.objects.get(incident=incident)
+
+    sent = notify.send_email(event_id=event.pk)
+
+    assert sent == 1
+    assert mail.outbox[0].to == ["dm@example.org"]
+    assert incident.reference in mail.outbox[0].subject
+
+
+def test_a_service_request_enters_no_policy(reference_data):
+    escalation_policy({"trigger": Trigger.RESPONSE_BREACHED})
+
+    request = log(record_type="service_request")
+
+    assert not Escalation.objects.filter(incident=request).exists()
+
+
+def test_a_resolved_incident_is_no_longer_chased_for_acknowledgement(reference_data, clock):
+    escalation_policy({"trigger": Trigger.RESPONSE_BREACHED, **ACK})
+    start = clock.now
+    incident = log()
+    services.sweep(now=start + timedelta(minutes=30))
+
+    incident_services.change_status(
+        incident_id=incident.pk, actor=supervisor(), to_status="resolved"
+    )
+
+    assert services.sweep(now=start + timedelta(hours=1)) == 0
+    assert EscalationEvent.objects.filter(incident=incident).count() == 1

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from dispatch import demo as dispatch_demo
+from escalation.demo import install_default_policy
 from incidents import demo
 
 
@@ -10,6 +11,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         demo.install_reference_data()
         logins = demo.install_users()
+        install_default_policy()
         created = demo.install_sample_incidents()
         dispatch_demo.install_resources()
         self.stdout.write(f"Demo data ready ({created} sample incidents added).")

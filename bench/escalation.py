@@ -1,0 +1,301 @@
+"""Escalation engine benchmark: 10,000 open incidents whose response deadlines fall over the
+next minutes; sweeps run every SLA_SWEEP_SECONDS as beat would trigger them.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/id_escalation_bench \\
+    REDIS_URL=redis://127.0.0.1:6379/3 .venv/bin/python bench/escalation.py
+
+Measures, for every deadline, the delay until its escalation event COMMITS (p50, p99, max,
+duplicates, missed), and the cost of a sweep when nothing is due, with its EXPLAIN, next to
+the floor: the bare claim query on its own, and the delay the sweep interval alone implies.
+The database named in DATABASE_URL is created if missing and its escalation data emptied.
+"""
+
+import argparse
+import multiprocessing
+import os
+import statistics
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "incidentdesk.settings")
+os.environ.setdefault("SECRET_KEY", "benchmark-only")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/id_escalation_bench")
+
+
+def create_database() -> None:
+    import psycopg
+
+    url = os.environ["DATABASE_URL"]
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def setup(count: int):
+    """Reference data, a one-step policy (response breached → notify, in-app) and `count`
+    open P1 incidents with their timers, running escalations and due work, inserted in bulk."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.utils import timezone
+
+    from escalation.models import (
+        Escalation,
+        EscalationDue,
+        EscalationEvent,
+        EscalationPolicy,
+        SlaTimer,
+        TimerKind,
+        Trigger,
+    )
+    from escalation.services import policy_snapshot
+    from incidents import demo
+    from incidents.models import Category, ImpactLevel, Incident, Priority, UrgencyLevel
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE escalation_escalationevent, escalation_escalationdue, "
+            "escalation_escalation, escalation_slatimer, incidents_incidentevent, "
+            "incidents_idempotencykey, incidents_incident CASCADE"
+        )
+    EscalationPolicy.objects.all().delete()
+    demo.install_reference_data()
+    user, _ = get_user_model().objects.get_or_create(username="bench")
+    p1 = Priority.objects.get(code="P1")
+    policy = EscalationPolicy.objects.create(name="Bench: response breached")
+    policy.steps.create(order=1, name="Response breached", trigger=Trigger.RESPONSE_BREACHED)
+    now = timezone.now()
+    far = now + timedelta(days=1)
+    incidents = Incident.objects.bulk_create(
+        Incident(
+            contact_channel="phone",
+            caller_name="Bench caller",
+            caller_phone="07700 900000",
+            location=f"Bench site {n}",
+            category=Category.objects.get(slug="water-leak"),
+            summary=f"Bench incident {n}",
+            impact=ImpactLevel.objects.get(rank=1),
+            urgency=UrgencyLevel.objects.get(rank=1),
+            priority=p1,
+            matrix_version=1,
+            created_by=user,
+        )
+        for n in range(count)
+    )
+    snapshot = policy_snapshot(policy, at=now)
+    step_id = snapshot["steps"][0]["id"]
+    timers, escalations, due = [], [], []
+    for incident in incidents:
+        for kind, target in (
+            (TimerKind.RESPONSE, p1.response_target),
+            (TimerKind.RESOLUTION, p1.resolution_target),
+            (TimerKind.CUSTOMER_UPDATE, p1.update_interval),
+        ):
+            timers.append(
+                SlaTimer(incident=incident, kind=kind, target=target, started_at=far, due_at=far)
+            )
+        escalations.append(
+            Escalation(incident=incident, policy=policy, snapshot=snapshot, entered_at=now)
+        )
+        due.append(EscalationDue(incident=incident, step_id=step_id, due_at=far))
+    SlaTimer.objects.bulk_create(timers, batch_size=5000)
+    Escalation.objects.bulk_create(escalations, batch_size=5000)
+    EscalationDue.objects.bulk_create(due, batch_size=5000)
+    assert not EscalationEvent.objects.exists()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return p1.response_target
+
+
+def idle_sweep(repeats: int = 200) -> dict:
+    """A sweep with nothing due, next to its one query run bare (the floor); the plans of
+    that query and of the claim a sweep makes when something is due."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from escalation import services
+    from escalation.models import EscalationDue
+
+    with CaptureQueriesContext(connection) as captured:
+        services.sweep()
+    idle_sql = captured.captured_queries[0]["sql"]
+    # The claim exactly as the ORM writes it in services.sweep.
+    with CaptureQueriesContext(connection) as claimed, transaction.atomic():
+        EscalationDue.objects.select_for_update(skip_locked=True).filter(
+            due_at__lte=timezone.now()
+        ).order_by("due_at", "pk").first()
+    claim_sql = next(q["sql"] for q in claimed.captured_queries if "SKIP LOCKED" in q["sql"])
+    sweeps, bare = [], []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        services.sweep()
+        sweeps.append((time.perf_counter() - started) * 1000)
+    with connection.cursor() as cursor:
+        for _ in range(repeats):
+            started = time.perf_counter()
+            cursor.execute(idle_sql)
+            cursor.fetchall()
+            bare.append((time.perf_counter() - started) * 1000)
+        plans = {}
+        for name, sql in (("idle sweep", idle_sql), ("claim", claim_sql)):
+            cursor.execute("EXPLAIN ANALYZE " + sql)
+            plans[name] = (sql, "\n".join(row[0] for row in cursor.fetchall()))
+    return {
+        "queries": len(captured.captured_queries),
+        "sweep_ms": statistics.median(sweeps),
+        "sweep_p99_ms": percentile(sweeps, 0.99),
+        "bare_ms": statistics.median(bare),
+        "plans": plans,
+    }
+
+
+def spread_deadlines(count: int, start_in: float, spread: float, target: timedelta) -> float:
+    """Move the response deadlines to now + start_in … + spread seconds; returns the last."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH ranked AS (
+                SELECT incident_id,
+                       now() + make_interval(secs => %s::float8 + %s::float8 * (row_number()
+                           OVER (ORDER BY incident_id) - 1) / %s::float8) AS due
+                FROM escalation_escalationdue
+            )
+            UPDATE escalation_escalationdue d SET due_at = r.due
+            FROM ranked r WHERE d.incident_id = r.incident_id
+            """,
+            [start_in, spread, count],
+        )
+        cursor.execute(
+            """
+            UPDATE escalation_slatimer t SET due_at = d.due_at, started_at = d.due_at - %s
+            FROM escalation_escalationdue d
+            WHERE t.incident_id = d.incident_id AND t.kind = 'response'
+            """,
+            [target],
+        )
+    return time.time() + start_in + spread
+
+
+def sweeper(ticks, interval: float, results) -> None:
+    """One worker process taking beat's ticks from the shared queue, as `celery worker` takes
+    them from Redis: a tick that waited longer than the interval has expired and is dropped."""
+    import django
+
+    django.setup()
+    from django.db import transaction
+
+    from escalation import notify, services
+
+    commits: list[tuple[int, float]] = []
+    plain_notify = notify.notify
+
+    def timed_notify(*, event):
+        plain_notify(event=event)
+        transaction.on_commit(lambda: commits.append((event.pk, time.time())))
+
+    notify.notify = timed_notify
+    while (sent := ticks.get()) is not None:
+        if time.time() - sent <= interval:
+            services.sweep()
+    results.put(commits)
+
+
+def beat(ticks, until: float, interval: float, workers: int) -> None:
+    """Celery beat: one tick every interval, whichever worker is free takes it."""
+    tick = time.time()
+    while tick < until:
+        time.sleep(max(0.0, tick - time.time()))
+        ticks.put(time.time())
+        tick += interval
+    for _ in range(workers):
+        ticks.put(None)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--incidents", type=int, default=10_000)
+    parser.add_argument("--spread", type=float, default=600, help="seconds the deadlines span")
+    parser.add_argument("--workers", type=int, default=1, help="sweeping worker processes")
+    args = parser.parse_args()
+    interval = float(os.environ.get("SLA_SWEEP_SECONDS", "2"))
+
+    create_database()
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connections
+
+    from escalation.models import EscalationDue, EscalationEvent
+    from incidents.models import EventKind, IncidentEvent
+
+    call_command("migrate", verbosity=0)
+    print(f"Setting up {args.incidents:,} open incidents …", flush=True)
+    target = setup(args.incidents)
+    idle = idle_sweep()
+    last = spread_deadlines(args.incidents, 5, args.spread, target)
+    connections.close_all()
+
+    print(f"Sweeping every {interval:g} s with {args.workers} worker(s) …", flush=True)
+    fork = multiprocessing.get_context("fork")
+    ticks, results = fork.Queue(), fork.Queue()
+    workers = [
+        fork.Process(target=sweeper, args=(ticks, interval, results)) for _ in range(args.workers)
+    ]
+    for worker in workers:
+        worker.start()
+    beat(ticks, last + 15, interval, args.workers)
+    commits = dict(pair for _ in workers for pair in results.get())
+    for worker in workers:
+        worker.join()
+
+    events = {e.pk: e.due_at.timestamp() for e in EscalationEvent.objects.only("pk", "due_at")}
+    delays = [commits[pk] - due for pk, due in events.items() if pk in commits]
+    fired_twice = (
+        IncidentEvent.objects.filter(kind=EventKind.ESCALATION_FIRED)
+        .values("incident")
+        .order_by()
+        .annotate(n=django.db.models.Count("id"))
+        .filter(n__gt=1)
+        .count()
+    )
+    missed = args.incidents - len(events)
+    left = EscalationDue.objects.count()
+    floor = [interval * (n + 0.5) / 1000 for n in range(1000)]
+
+    print()
+    print(f"{'':34}{'measured':>12}{'floor':>12}")
+    print(f"{'idle sweep (median)':34}{idle['sweep_ms']:>10.2f}ms{idle['bare_ms']:>10.2f}ms")
+    print(f"{'idle sweep (p99)':34}{idle['sweep_p99_ms']:>10.2f}ms")
+    print(f"{'idle sweep statements':34}{idle['queries']:>12}{1:>12}")
+    for name, share in (("p50", 0.5), ("p99", 0.99), ("max", 1.0)):
+        print(
+            f"{'deadline → commit ' + name:34}{percentile(delays, share):>11.3f}s"
+            f"{percentile(floor, share):>11.3f}s"
+        )
+    print(f"{'escalations committed':34}{len(delays):>12,}{args.incidents:>12,}")
+    print(f"{'duplicates':34}{fired_twice:>12}{0:>12}")
+    print(f"{'missed':34}{missed:>12}{0:>12}")
+    print(f"{'due work left':34}{left:>12}{0:>12}")
+    verdict = "met" if percentile(delays, 0.99) <= interval + 1 else "NOT met"
+    print(f"{'goal: p99 ≤ interval + 1 s':34}{verdict:>12}")
+    print()
+    for name, (sql, plan) in idle["plans"].items():
+        print(f"{name}: {sql}")
+        print(plan)
+        print()
+
+
+if __name__ == "__main__":
+    main()
