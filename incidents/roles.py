@@ -16,9 +16,24 @@ AGENT = [
     "incidents.view_matrixcell",
     "escalation.view_slatimer",
 ]
-SUPERVISOR = [*AGENT, "incidents.reprioritise_incident", "incidents.view_board"]
-
-# --- Escalation (issue 5): migration escalation/0003_roles installs these ---
+INCIDENT_SUPERVISOR = ["incidents.reprioritise_incident", "incidents.view_board"]
+# Agents see resources, dispatches and messages (to tell a caller help is on its way);
+# supervisors dispatch, record progress, override with a reason and broadcast.
+DISPATCH_AGENT = [
+    "dispatch.view_resource",
+    "dispatch.view_resourcegroup",
+    "dispatch.view_channelrule",
+    "dispatch.view_dispatch",
+    "dispatch.view_broadcast",
+    "dispatch.view_message",
+]
+DISPATCH_SUPERVISOR = [
+    "dispatch.add_dispatch",
+    "dispatch.change_dispatch",
+    "dispatch.override_dispatch",
+    "dispatch.send_broadcast",
+]
+# Agents escalate by hand; supervisors acknowledge, re-apply policies, acknowledge incidents.
 ESCALATION_AGENT = [
     "escalation.view_escalationevent",
     "escalation.view_escalation",
@@ -31,9 +46,8 @@ ESCALATION_SUPERVISOR = [
     "escalation.view_escalationpolicy",
     "escalation.view_escalationstep",
 ]
-AGENT += ESCALATION_AGENT
-SUPERVISOR += [*ESCALATION_AGENT, *ESCALATION_SUPERVISOR]
-# --- end escalation ---
+AGENT = [*AGENT, *DISPATCH_AGENT, *ESCALATION_AGENT]
+SUPERVISOR = [*AGENT, *INCIDENT_SUPERVISOR, *DISPATCH_SUPERVISOR, *ESCALATION_SUPERVISOR]
 # The Admin group may do everything in these apps.
 ADMIN_APPS = ["incidents", "escalation", "dispatch", "auth", "authtoken"]
 

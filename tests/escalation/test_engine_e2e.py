@@ -116,7 +116,7 @@ async def wait_for(communicator, match, timeout: float) -> dict:
 
 def firing(incident, repetition: int):
     return lambda e: (
-        e["kind"] == "escalation_fired"
+        e.get("kind") == "escalation_fired"  # presence counts come in between
         and e["incident_id"] == incident.pk
         and e["data"]["repetition"] == repetition
     )

@@ -17,10 +17,10 @@ from escalation.models import (
     Level,
     Trigger,
 )
-from incidents import services as incident_services
+from incidents import care
 from incidents.errors import IncidentInvalid, InvalidTransition
 from incidents.models import EventKind, ImpactLevel, UrgencyLevel
-from tests.factories import UserFactory, agent, escalation_policy, log, supervisor
+from tests.factories import UserFactory, agent, escalation_policy, log, resolve, supervisor
 
 pytestmark = pytest.mark.django_db
 
@@ -62,10 +62,9 @@ def test_each_reopening_fires_the_reopened_step_again(reference_data):
     escalation_policy({"trigger": Trigger.REOPENED})
     incident = log()
     user = supervisor()
-    for to_status in ["resolved", "reopened", "resolved", "reopened"]:
-        incident_services.change_status(
-            incident_id=incident.pk, actor=user, to_status=to_status, reason="Leaking again"
-        )
+    for _ in range(2):
+        resolve(incident, user)
+        care.reopen(incident_id=incident.pk, actor=user, reason="Leaking again")
 
     repetitions = EscalationEvent.objects.filter(incident=incident).values_list(
         "repetition", flat=True
@@ -269,9 +268,7 @@ def test_a_resolved_incident_is_no_longer_chased_for_acknowledgement(reference_d
     incident = log()
     services.sweep(now=start + timedelta(minutes=30))
 
-    incident_services.change_status(
-        incident_id=incident.pk, actor=supervisor(), to_status="resolved"
-    )
+    resolve(incident, supervisor())
 
     assert services.sweep(now=start + timedelta(hours=1)) == 0
     assert EscalationEvent.objects.filter(incident=incident).count() == 1
