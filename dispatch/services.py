@@ -114,7 +114,7 @@ def dispatch_resource(
     if resource.status in BUSY_STATUSES:
         raise _busy_with(resource)
     incident = _lock_incident(incident_id)
-    if not incident.is_open or incident.status == Status.RESOLVED:
+    if not incident.takes_resources:
         raise InvalidTransition(
             f"{incident.reference} is {incident.get_status_display().lower()}: "
             "resources are not sent to it."

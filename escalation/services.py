@@ -153,21 +153,41 @@ def schedule_steps(*, incident: Incident) -> None:
     timer_steps = [s for s in escalation.steps() if s["trigger"] in TIMER_TRIGGERS]
     if not timer_steps:
         return
-    fired = set(
-        EscalationEvent.objects.filter(
-            incident=incident, repetition=0, step_id__in=[s["id"] for s in timer_steps]
-        ).values_list("step_id", flat=True)
-    )
+    firings = EscalationEvent.objects.filter(
+        incident=incident, step_id__in=[s["id"] for s in timer_steps]
+    ).values_list("step_id", "fired_at")
     timers = {t.kind: t for t in SlaTimer.objects.filter(incident=incident)}
     rows = []
     for step in timer_steps:
         timer = timers.get(TIMER_TRIGGERS[step["trigger"]])
-        if step["id"] in fired or timer is None or not timer.running:
+        if timer is None or not timer.running:
+            continue
+        fired_at = [at for step_id, at in firings if step_id == step["id"]]
+        # Each customer-update interval is a new deadline (a recorded update restarts the
+        # clock), so that step fires once per interval; every other timer step once.
+        if step["trigger"] == Trigger.UPDATE_OVERDUE:
+            fired_at = [at for at in fired_at if at >= timer.started_at]
+        if fired_at:
             continue
         rows.append(
-            EscalationDue(incident=incident, step_id=step["id"], due_at=step_due_at(step, timer))
+            EscalationDue(
+                incident=incident,
+                step_id=step["id"],
+                repetition=_next_repetition(incident, step["id"]),
+                due_at=step_due_at(step, timer),
+            )
         )
     EscalationDue.objects.bulk_create(rows)
+
+
+def _next_repetition(incident: Incident, step_id: int) -> int:
+    """The next unused firing number of a step (fired or waiting), so a new occurrence, a
+    repeat and a new interval never share one; the incident is locked by the caller."""
+    used = [
+        model.objects.filter(incident=incident, step_id=step_id).aggregate(m=Max("repetition"))["m"]
+        for model in (EscalationEvent, EscalationDue)
+    ]
+    return max((u for u in used if u is not None), default=-1) + 1
 
 
 # --- Firing ---
@@ -185,15 +205,7 @@ def fire_event_trigger(
         if step["trigger"] != trigger:
             continue
         # Each occurrence (a second reopening…) is a new firing of the step.
-        used = [
-            EscalationEvent.objects.filter(incident=incident, step_id=step["id"]).aggregate(
-                m=Max("repetition")
-            )["m"],
-            EscalationDue.objects.filter(incident=incident, step_id=step["id"]).aggregate(
-                m=Max("repetition")
-            )["m"],
-        ]
-        repetition = max((u for u in used if u is not None), default=-1) + 1
+        repetition = _next_repetition(incident, step["id"])
         event = _fire(
             incident=incident,
             escalation=escalation,
@@ -299,7 +311,7 @@ def _schedule_repeat(*, step, incident, escalation, event, attempt: int) -> None
     EscalationDue.objects.create(
         incident=incident,
         step_id=step["id"],
-        repetition=event.repetition + 1,
+        repetition=_next_repetition(incident, step["id"]),
         attempt=next_attempt,
         due_at=event.fired_at + timedelta(seconds=step["ack_timeout_seconds"]),
     )

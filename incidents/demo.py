@@ -190,7 +190,13 @@ def install_users() -> list[tuple[str, str, str]]:
     User = get_user_model()
     for username, password, group, is_staff in DEMO_USERS:
         user, created = User.objects.get_or_create(
-            username=username, defaults={"is_staff": is_staff, "first_name": username.title()}
+            username=username,
+            defaults={
+                "is_staff": is_staff,
+                "first_name": username.title(),
+                # Escalation emails reach the demo's duty manager (the console in dev).
+                "email": f"{username}@incidentdesk.example",
+            },
         )
         if created:
             user.set_password(password)

@@ -235,6 +235,11 @@ class Incident(models.Model):
         return self.status in OPEN_STATUSES
 
     @property
+    def takes_resources(self) -> bool:
+        """Resources are sent only to an incident still being worked (not resolved)."""
+        return self.is_open and self.status != Status.RESOLVED
+
+    @property
     def details_confirmed(self) -> bool:
         return self.details_confirmed_at is not None
 

@@ -11,7 +11,7 @@ register = template.Library()
 @register.inclusion_tag("dispatch/_incident_dispatch.html", takes_context=True)
 def dispatch_panel(context, incident):
     user = context["request"].user
-    may_dispatch = user.has_perm("dispatch.add_dispatch") and incident.is_open
+    may_dispatch = user.has_perm("dispatch.add_dispatch") and incident.takes_resources
     choices = selectors.dispatch_choices(incident) if may_dispatch else None
     return {
         "incident": incident,
@@ -19,7 +19,7 @@ def dispatch_panel(context, incident):
         "perms": context.get("perms"),
         "may_dispatch": may_dispatch,
         "may_progress": user.has_perm("dispatch.change_dispatch"),
-        "may_broadcast": user.has_perm("dispatch.send_broadcast") and incident.is_open,
+        "may_broadcast": user.has_perm("dispatch.send_broadcast") and incident.takes_resources,
         "may_view": user.has_perm("dispatch.view_dispatch"),
         "choices": choices,
         "choice_values": [c.value for c in choices["channel_order"]] if choices else [],

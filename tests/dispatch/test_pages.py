@@ -9,7 +9,7 @@ from django.urls import reverse
 from dispatch import links
 from dispatch.models import Dispatch, DispatchStatus
 from incidents.models import EventKind
-from tests.factories import agent, log, resource, send, supervisor
+from tests.factories import agent, log, resolve, resource, send, supervisor
 
 pytestmark = pytest.mark.django_db
 
@@ -43,6 +43,17 @@ def test_an_agent_sees_the_dispatches_but_no_dispatch_form(client, incident):
     assert "Resources on this incident" in page
     assert "FAC-1" in page
     assert "Dispatch a resource" not in page
+
+
+def test_a_resolved_incident_offers_no_dispatch_or_broadcast(client, incident):
+    resource("FAC-1")
+    resolve(incident)
+    client.force_login(supervisor())
+
+    page = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+
+    assert "Dispatch a resource" not in page
+    assert "Broadcast to a group" not in page
 
 
 def test_dispatching_from_the_page_says_what_happened(client, incident):

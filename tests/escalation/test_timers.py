@@ -6,6 +6,7 @@ import pytest
 
 from escalation import services
 from escalation.models import EscalationDue, EscalationEvent, TimerKind, Trigger
+from incidents import care
 from incidents import services as incident_services
 from incidents.models import ImpactLevel, UrgencyLevel
 from tests.factories import escalation_policy, log, supervisor
@@ -126,3 +127,28 @@ def test_customer_update_overdue_fires_when_the_update_interval_passes(reference
     assert services.sweep(now=start + timedelta(minutes=59)) == 0
     assert services.sweep(now=start + timedelta(hours=1)) == 1
     assert EscalationEvent.objects.get(incident=incident).trigger == Trigger.UPDATE_OVERDUE
+
+
+def test_customer_update_overdue_fires_again_for_each_interval_left_without_an_update(
+    reference_data, clock
+):
+    # given a P2 (update every hour) whose first update was given late
+    escalation_policy({"trigger": Trigger.UPDATE_OVERDUE})
+    start = clock.now
+    incident = log()
+    assert services.sweep(now=start + timedelta(hours=1)) == 1
+    clock.advance(minutes=70)
+    care.give_customer_update(
+        incident_id=incident.pk, actor=supervisor(), channel="phone", message="On its way."
+    )
+
+    # when the next hour passes without an update, and the sweep runs twice
+    assert services.sweep(now=clock.now + timedelta(minutes=59)) == 0
+    fired = services.sweep(now=clock.now + timedelta(hours=1))
+    again = services.sweep(now=clock.now + timedelta(hours=1))
+
+    # then the step fired once more for the new interval, and only once
+    assert (fired, again) == (1, 0)
+    assert sorted(
+        EscalationEvent.objects.filter(incident=incident).values_list("repetition", flat=True)
+    ) == [0, 1]
