@@ -498,7 +498,7 @@
     bannerAlert = { incident: row.id, alert: alert.id };
     highlighted.set(row.id, Date.now() + 60000);
     const banner = $("new-p1");
-    banner.textContent = `Escalation ${row.reference}: ${alert.step} — ${alert.level_label}, needs acknowledgement`;
+    banner.textContent = `Escalation ${row.reference}: ${alert.step} · ${alert.level_label} level · needs acknowledgement`;
     banner.hidden = false;
     if (soundOn) beep();
   }

@@ -36,9 +36,9 @@ def in_worker(work):
         return pool.submit(run).result()
 
 
-def test_a_fired_escalation_shows_on_the_board_until_a_supervisor_acknowledges_it(
-    new_page, reference_data
-):
+def breached_p1():
+    """A P1 whose response target was breached a minute ago, under a policy that moves it up
+    to a supervisor then (the escalation is due; the sweep has not run yet)."""
     # given a policy that moves a call up to a supervisor when its response target is breached
     escalation_policy(
         {
@@ -57,6 +57,13 @@ def test_a_fired_escalation_shows_on_the_board_until_a_supervisor_acknowledges_i
             summary="Smoke in the server room",
             category=Category.objects.get(slug="fire-smoke"),
         )
+    return fire
+
+
+def test_a_fired_escalation_shows_on_the_board_until_a_supervisor_acknowledges_it(
+    new_page, reference_data
+):
+    fire = breached_p1()
     log(summary="Dripping tap in the staff room")
     supervisor(username="sam")
     board = open_board(new_page, "sam")
@@ -93,3 +100,26 @@ def test_a_fired_escalation_shows_on_the_board_until_a_supervisor_acknowledges_i
     board.get_by_text(f"Escalation on {fire.reference} acknowledged.").wait_for()
     assert EscalationEvent.objects.get().acknowledged_by.username == "sam"
     screenshot(board, "board-escalation-acknowledged")
+
+
+def test_a_refused_acknowledgement_is_shown_as_text_and_the_escalation_stays(
+    new_page, reference_data
+):
+    # given Sam's board shows a fired escalation
+    fire = breached_p1()
+    sam = supervisor(username="sam")
+    board = open_board(new_page, "sam")
+    in_worker(services.sweep)
+    waiting = board.locator("#escalations li", has_text=fire.reference)
+    waiting.wait_for(timeout=2_000)
+
+    # when Sam has lost the supervisor role since the board loaded, and acknowledges
+    sam.groups.clear()
+    waiting.get_by_role("button", name=f"Acknowledge {fire.reference}").click()
+
+    # then the board says why, in words, and the escalation still waits
+    error = board.locator("#escalations-error")
+    error.get_by_text("You do not have permission").wait_for()
+    assert board.locator("#escalations-count").inner_text() == "1"
+    assert EscalationEvent.objects.get().awaiting_ack is True
+    screenshot(board, "board-escalation-refused")
