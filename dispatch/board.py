@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dispatch import selectors as dispatch_selectors
+from escalation import selectors as escalation_selectors
 from escalation.models import SlaTimer
 from incidents import selectors
 from incidents.events import event_message
@@ -55,9 +56,10 @@ def _customer_update(incident: Incident, *, now) -> dict | None:
     return {"due_at": due.due_at.isoformat(), "paused": due.paused, "overdue": due.overdue}
 
 
-def row(incident: Incident, *, assigned: list[dict], now=None) -> dict:
-    """One board row. `assigned` comes from dispatch.selectors.assigned_resources (batched
-    by `rows`); `alerts` is filled by the escalation feature (see docs/architecture.md,
+def row(incident: Incident, *, assigned: list[dict], alerts: list[dict], now=None) -> dict:
+    """One board row. `assigned` comes from dispatch.selectors.assigned_resources and
+    `alerts` (escalations waiting for acknowledgement, oldest first) from
+    escalation.selectors.open_alerts, both batched by `rows` (see docs/architecture.md,
     "Board rows and messages")."""
     return {
         "id": incident.pk,
@@ -80,7 +82,7 @@ def row(incident: Incident, *, assigned: list[dict], now=None) -> dict:
         "deadline": _deadline(incident),
         "customer_update": _customer_update(incident, now=now or timezone.now()),
         "assigned": assigned,
-        "alerts": [],
+        "alerts": alerts,
     }
 
 
@@ -93,11 +95,17 @@ def sort_key(incident_row: dict) -> tuple:
 
 
 def rows(incidents) -> list[dict]:
-    """Rows for these incidents, with every row's assigned resources in one query."""
+    """Rows for these incidents, with every row's assigned resources in one query and every
+    row's open escalation alerts in another."""
     incidents = list(incidents)
-    assigned = dispatch_selectors.assigned_resources([i.pk for i in incidents])
+    ids = [i.pk for i in incidents]
+    assigned = dispatch_selectors.assigned_resources(ids)
+    alerts = escalation_selectors.open_alerts(ids)
     now = timezone.now()
-    return sorted((row(i, assigned=assigned[i.pk], now=now) for i in incidents), key=sort_key)
+    return sorted(
+        (row(i, assigned=assigned[i.pk], alerts=alerts.get(i.pk, []), now=now) for i in incidents),
+        key=sort_key,
+    )
 
 
 def incident_row(incident_id: int) -> dict | None:

@@ -19,6 +19,7 @@ def board_page(request):
             "config": {
                 "ping_seconds": PING_SECONDS,
                 "can_dispatch": request.user.has_perm("dispatch.add_dispatch"),
+                "can_acknowledge": request.user.has_perm("escalation.acknowledge_escalation"),
             },
         },
     )

@@ -6,6 +6,7 @@
   const config = JSON.parse(document.getElementById("board-config").textContent);
   const $ = (id) => document.getElementById(id);
   const rows = new Map(); // incident id → row
+  const rowsAsOf = new Map(); // incident id → event id its row was read after (see applyRow)
   const resources = new Map(); // resource id → resource
   const seen = new Set(); // event ids applied (duplicates are ignored by id)
   const waiting = new Map(); // prev_id → event that arrived before the one it follows
@@ -17,12 +18,19 @@
   let gapTimer = null;
   let started = false; // no "new P1" alarm for what the first snapshot shows
   const highlighted = new Map(); // incident id → highlight end (ms)
+  let bannerAlert = null; // {incident, alert} ids while the banner announces an escalation
   let soundOn = localStorage.getItem("board-sound") !== "off";
 
   // ---- state -------------------------------------------------------------------------
-  function applyRow(row) {
+  // `asOf`: the event id the row was read after (rows are read after commit). Escalation
+  // firings and acknowledgements leave the version alone, so of two copies with the same
+  // version the one read after the later event wins.
+  function applyRow(row, asOf) {
     const before = rows.get(row.id);
     if (before && before.version > row.version) return; // an older copy arrived late
+    if (before && before.version === row.version && (rowsAsOf.get(row.id) || 0) > asOf) return;
+    rowsAsOf.set(row.id, asOf);
+    settleBanner(row);
     if (!row.open) {
       rows.delete(row.id);
       return;
@@ -30,12 +38,19 @@
     rows.set(row.id, row);
     const becameP1 = row.priority.rank === 1 && (!before || before.priority.rank !== 1);
     if (started && becameP1) announceP1(row);
+    const known = new Set(before ? before.alerts.map((alert) => alert.id) : []);
+    const fired = row.alerts.filter((alert) => !known.has(alert.id));
+    if (started && fired.length) announceEscalation(row, fired[fired.length - 1]);
   }
 
   function loadSnapshot(snapshot) {
     rows.clear();
+    rowsAsOf.clear();
     waiting.clear();
-    snapshot.rows.forEach((row) => rows.set(row.id, row));
+    snapshot.rows.forEach((row) => {
+      rows.set(row.id, row);
+      rowsAsOf.set(row.id, snapshot.cursor);
+    });
     replaceResources(snapshot.resources);
     cursor = snapshot.cursor;
     clock(snapshot.server_time);
@@ -55,7 +70,7 @@
   function onEvent(event) {
     if (event.id <= cursor || seen.has(event.id)) return;
     seen.add(event.id);
-    if (event.row) applyRow(event.row);
+    if (event.row) applyRow(event.row, event.id);
     if (event.prev_id <= cursor) {
       cursor = event.id;
       while (waiting.has(cursor)) {
@@ -79,7 +94,7 @@
       loadSnapshot(answer.snapshot);
     } else {
       answer.events.forEach((event) => seen.add(event.id));
-      answer.rows.forEach(applyRow);
+      answer.rows.forEach((row) => applyRow(row, answer.cursor));
       replaceResources(answer.resources);
       cursor = Math.max(cursor, answer.cursor);
       for (const [prev, event] of waiting) if (event.id <= cursor) waiting.delete(prev);
@@ -220,6 +235,7 @@
       drawRows();
       drawCounters();
       drawResources();
+      drawEscalations();
       tick();
     });
   }
@@ -230,7 +246,7 @@
     const shown = all.filter((row) => visible(row, params));
     const body = $("rows");
     body.replaceChildren(
-      ...shown.map((row) => {
+      ...shown.flatMap((row) => {
         const tr = el("tr");
         tr.dataset.id = row.id;
         tr.dataset.priority = row.priority.code;
@@ -280,11 +296,26 @@
           due.textContent = "—";
         }
         tr.append(...cells, status, age, assigned, due);
-        row.alerts.forEach((alert) => {
-          tr.classList.add("has-alert");
-          cells[2].append(el("span", "alert", alert.text || alert));
+        // escalation.selectors.alert_row: a full-width red line under the row for each
+        // escalation waiting for a supervisor, so it reads on one line from across the room.
+        const alerts = row.alerts.map((alert) => {
+          const line = el("tr", "alert-row");
+          line.dataset.id = row.id;
+          line.dataset.alert = alert.id;
+          if (highlighted.has(row.id)) line.classList.add("new-p1-row");
+          const td = el("td", "alert");
+          td.colSpan = 8;
+          td.append(
+            el("strong", "alert-step", `⚠ ${alert.step}`),
+            el("span", "alert-level", `${alert.level_label} level`),
+            el("span", "alert-ack", "Needs acknowledgement"),
+            el("span", "alert-at", `fired ${timeOfDay(alert.fired_at)}`)
+          );
+          line.append(td);
+          return line;
         });
-        return tr;
+        if (alerts.length) tr.classList.add("has-alert");
+        return [tr, ...alerts];
       })
     );
     if (shown.length === 0) {
@@ -344,6 +375,75 @@
     );
   }
 
+  function timeOfDay(iso) {
+    return new Date(Date.parse(iso)).toLocaleTimeString("en-GB");
+  }
+
+  // ---- unacknowledged escalations (from the rows' alerts: every row, whatever the filters)
+  function drawEscalations() {
+    const waitingFor = [...rows.values()]
+      .filter((row) => row.alerts.length)
+      .map((row) => ({ row, first: Math.min(...row.alerts.map((a) => Date.parse(a.fired_at))) }))
+      .sort((a, b) => a.first - b.first || a.row.id - b.row.id);
+    const count = waitingFor.reduce((n, { row }) => n + row.alerts.length, 0);
+    $("escalations").dataset.count = count;
+    $("escalations-count").textContent = String(count);
+    const list = $("escalations-list");
+    if (!waitingFor.length) {
+      list.replaceChildren(el("li", "empty", "Nothing waiting."));
+      return;
+    }
+    list.replaceChildren(
+      ...waitingFor.map(({ row }) => {
+        const li = el("li", "escalation");
+        li.dataset.incident = row.id;
+        const badge = el("span", "badge", row.priority.code);
+        badge.style.background = row.priority.colour;
+        const link = el("a", "escalation-ref", row.reference);
+        link.href = row.url;
+        li.append(badge, link, el("span", "escalation-summary", row.summary));
+        row.alerts.forEach((alert) => {
+          li.append(
+            el("span", "escalation-step", `${alert.step} · ${alert.level_label} level`),
+            el("span", "escalation-at", `fired ${timeOfDay(alert.fired_at)}`)
+          );
+        });
+        if (config.can_acknowledge) {
+          const button = el("button", "acknowledge", "Acknowledge");
+          button.type = "button";
+          button.setAttribute("aria-label", `Acknowledge ${row.reference}`);
+          button.addEventListener("click", () => acknowledge(row, button));
+          li.append(button);
+        }
+        return li;
+      })
+    );
+  }
+
+  // The row comes back without the alert in the escalation_acknowledged event.
+  async function acknowledge(row, button) {
+    const error = $("escalations-error");
+    error.hidden = true;
+    button.disabled = true;
+    try {
+      const response = await fetch(`/api/incidents/${row.id}/acknowledge-escalation/`, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "X-CSRFToken": csrfToken() },
+      });
+      const body = await response.json().catch(() => null);
+      if (!response.ok) {
+        const refused = response.status === 403 ? "You may not acknowledge escalations." : `Not acknowledged (error ${response.status}).`;
+        throw new Error(errorText(response.status, body, refused));
+      }
+      $("board-notice").textContent = `Escalation on ${row.reference} acknowledged.`;
+    } catch (failed) {
+      error.textContent = failed.message || "Not acknowledged: check the connection.";
+      error.hidden = false;
+      if (button.isConnected) button.disabled = false;
+    }
+  }
+
   function duration(seconds) {
     const s = Math.abs(Math.round(seconds));
     const h = Math.floor(s / 3600);
@@ -385,11 +485,31 @@
 
   // ---- a new P1 is impossible to miss -------------------------------------------------
   function announceP1(row) {
+    bannerAlert = null;
     highlighted.set(row.id, Date.now() + 60000);
     const banner = $("new-p1");
     banner.textContent = `New P1 ${row.reference}: ${row.summary} — ${row.location}`;
     banner.hidden = false;
     if (soundOn) beep();
+  }
+
+  // A new escalation (or a repeat nobody acknowledged): the same highlight, banner and sound.
+  function announceEscalation(row, alert) {
+    bannerAlert = { incident: row.id, alert: alert.id };
+    highlighted.set(row.id, Date.now() + 60000);
+    const banner = $("new-p1");
+    banner.textContent = `Escalation ${row.reference}: ${alert.step} · ${alert.level_label} level · needs acknowledgement`;
+    banner.hidden = false;
+    if (soundOn) beep();
+  }
+
+  // Once the announced escalation is acknowledged, "needs acknowledgement" would be false.
+  function settleBanner(row) {
+    if (!bannerAlert || bannerAlert.incident !== row.id) return;
+    if (row.open && row.alerts.some((alert) => alert.id === bannerAlert.alert)) return;
+    bannerAlert = null;
+    highlighted.delete(row.id);
+    $("new-p1").hidden = true;
   }
 
   function beep() {
@@ -428,7 +548,7 @@
   let dispatching = null; // the row the dialog is for
 
   function csrfToken() {
-    return dialog.querySelector("input[name=csrfmiddlewaretoken]").value;
+    return document.querySelector("input[name=csrfmiddlewaretoken]").value;
   }
 
   function showDispatchError(text) {
@@ -437,11 +557,12 @@
     error.hidden = !text;
   }
 
-  function errorText(status, body) {
+  function errorText(status, body, otherwise) {
     if (body && typeof body === "object") {
       const texts = Object.values(body).flat().filter((t) => typeof t === "string");
       if (texts.length) return texts.join(" ");
     }
+    if (otherwise) return otherwise;
     return status === 403 ? "You may not dispatch resources." : `The dispatch was not made (error ${status}).`;
   }
 

@@ -9,9 +9,11 @@ from django.test.utils import CaptureQueriesContext
 from dispatch import board, selectors
 from dispatch import services as dispatch_services
 from dispatch.models import Resource
+from escalation import services as escalation_services
+from escalation.models import Trigger
 from incidents import care, services
 from incidents.models import ImpactLevel, IncidentEvent, Status, UrgencyLevel
-from tests.factories import log, resource, send, supervisor
+from tests.factories import escalation_policy, log, resource, send, supervisor
 
 pytestmark = pytest.mark.django_db
 
@@ -28,24 +30,66 @@ def _dispatched(n: int, start: int) -> None:
         send(log(), resource(f"R{i}"))
 
 
-def test_snapshot_costs_the_same_queries_for_two_or_twenty_incidents(reference_data):
-    # given incidents, some with resources on them and idle resources in the panel
+def _p1(summary: str = "Smoke in the server room"):
+    return log(
+        impact=ImpactLevel.objects.get(rank=1),
+        urgency=UrgencyLevel.objects.get(rank=1),
+        summary=summary,
+    )
+
+
+def _escalated(n: int) -> None:
+    """n P1s, each with an escalation waiting for acknowledgement (the policy's P1 step)."""
+    for i in range(n):
+        _p1(f"Fire {i}")
+
+
+@pytest.fixture
+def p1_policy(reference_data):
+    return escalation_policy(
+        {"trigger": Trigger.P1_LOGGED, "name": "Tell the duty manager", "requires_ack": True}
+    )
+
+
+def test_snapshot_costs_the_same_queries_for_two_or_twenty_incidents(p1_policy):
+    # given incidents, some with resources on them, some escalated, idle resources
     for _ in range(2):
         log()
     _dispatched(2, start=0)
+    _escalated(1)
     resource("IDLE-1")
     few = _snapshot_queries()
     # when there are many more of each
     for _ in range(18):
         log()
     _dispatched(10, start=2)
+    _escalated(7)
     resource("IDLE-2")
 
     # then the snapshot costs the same
     snapshot = board.snapshot()
     assert _snapshot_queries() == few
     assert sum(len(row["assigned"]) for row in snapshot["rows"]) == 12
+    assert sum(len(row["alerts"]) for row in snapshot["rows"]) == 8
     assert len(snapshot["resources"]) == 14
+
+
+def test_a_row_lists_the_escalations_waiting_for_acknowledgement(p1_policy):
+    incident = _p1()
+
+    [alert] = board.incident_row(incident.pk)["alerts"]
+
+    assert (alert["step"], alert["level_label"]) == ("Tell the duty manager", "Agent")
+    assert alert["needs_ack"] is True and alert["incident_id"] == incident.pk
+    assert alert["fired_at"]
+
+
+def test_an_acknowledged_escalation_leaves_the_row(p1_policy):
+    incident = _p1()
+
+    escalation_services.acknowledge_escalations(incident_id=incident.pk, actor=supervisor())
+
+    assert board.incident_row(incident.pk)["alerts"] == []
 
 
 def test_a_row_lists_the_resources_on_active_dispatches(reference_data):
