@@ -67,6 +67,7 @@ def row(incident: Incident, *, assigned: list[dict], alerts: list[dict], now=Non
         "url": reverse("incidents:detail", args=[incident.pk]),
         "version": incident.version,
         "open": incident.is_open,
+        "takes_resources": incident.takes_resources,
         "priority": {
             "code": incident.priority.code,
             "name": incident.priority.name,

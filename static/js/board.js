@@ -277,7 +277,7 @@
           assigned.append(who);
         });
         if (!row.assigned.length) assigned.append(el("span", "none", "—"));
-        if (config.can_dispatch) {
+        if (config.can_dispatch && row.takes_resources) {
           const send = el("button", "dispatch-open", "Dispatch…");
           send.type = "button";
           send.setAttribute("aria-label", `Dispatch a resource to ${row.reference}`);

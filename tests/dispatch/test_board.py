@@ -151,6 +151,17 @@ def test_a_row_owes_no_update_once_resolved(reference_data):
     assert board.incident_row(incident.pk)["customer_update"] is None
 
 
+def test_a_resolved_row_offers_no_dispatch(reference_data):
+    from tests.factories import resolve
+
+    incident = log()
+    assert board.incident_row(incident.pk)["takes_resources"] is True
+
+    resolve(incident)
+
+    assert board.incident_row(incident.pk)["takes_resources"] is False
+
+
 def test_the_countdown_shows_the_customer_update_when_it_is_the_nearest_deadline(
     reference_data,
 ):
