@@ -3,7 +3,6 @@
 import pytest
 import pytest_asyncio
 from asgiref.sync import sync_to_async
-from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
@@ -20,15 +19,6 @@ pytestmark = [
     pytest.mark.asyncio,
     pytest.mark.django_db(transaction=True),
 ]
-
-
-@pytest_asyncio.fixture(autouse=True)
-async def clean_layer():
-    layer = get_channel_layer()
-    await layer.flush()
-    yield
-    await layer.flush()
-    await layer.close_pools()
 
 
 @pytest_asyncio.fixture

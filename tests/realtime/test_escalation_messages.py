@@ -2,9 +2,7 @@
 read after commit, so it lists exactly the alerts still waiting for a supervisor."""
 
 import pytest
-import pytest_asyncio
 from asgiref.sync import sync_to_async
-from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
 from dispatch.consumers import BoardConsumer
@@ -15,15 +13,6 @@ from incidents.models import ImpactLevel, UrgencyLevel
 from tests.factories import escalation_policy, log, supervisor
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
-
-
-@pytest_asyncio.fixture(autouse=True)
-async def clean_layer():
-    layer = get_channel_layer()
-    await layer.flush()
-    yield
-    await layer.flush()
-    await layer.close_pools()
 
 
 def _escalated_p1():

@@ -1,9 +1,7 @@
 """A resource's new status reaches the board as a generic "resource" message after commit."""
 
 import pytest
-import pytest_asyncio
 from asgiref.sync import sync_to_async
-from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
 from dispatch.consumers import BoardConsumer
@@ -11,15 +9,6 @@ from incidents import demo
 from tests.factories import log, resource, send, supervisor
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
-
-
-@pytest_asyncio.fixture(autouse=True)
-async def clean_layer():
-    layer = get_channel_layer()
-    await layer.flush()
-    yield
-    await layer.flush()
-    await layer.close_pools()
 
 
 def _dispatch_a_plumber():
