@@ -40,16 +40,19 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str, *, toleranc
     return fresh and hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
+def send_email(*, to: list[str], subject: str, body: str) -> None:
+    """The email channel for everyone who sends one (dispatch briefings, escalations,
+    customer updates): Django's email backend. Raises OSError (smtplib's errors are
+    OSErrors) when the server did not accept it."""
+    EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=to).send(
+        fail_silently=False
+    )
+
+
 class EmailAdapter:
     def send(self, message: Message) -> None:
-        email = EmailMessage(
-            subject=message.subject,
-            body=message.body,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[message.address],
-        )
         try:
-            email.send(fail_silently=False)
+            send_email(to=[message.address], subject=message.subject, body=message.body)
         except Exception as error:  # SMTP and socket errors: the server may come back
             raise DeliveryFailed(f"Email not accepted: {error}", retryable=True) from error
 

@@ -2,17 +2,18 @@
 
 In-app always: the firing is a timeline event, which the board receives live. Email, when
 the step asks for it, goes out from a Celery task after commit through Django's email
-backend. When the dispatch channel adapters land, this module routes through them instead.
+backend, through the dispatch email adapter (dispatch.adapters.send_email). Users have no
+phone or pager numbers on record, so those channels are for resources, not for people
+notified here.
 """
 
 import logging
 
 from celery import current_app
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db import transaction
 
+from dispatch import adapters
 from escalation.models import Channel, EscalationEvent
 
 logger = logging.getLogger(__name__)
@@ -57,5 +58,5 @@ def send_email(*, event_id: int) -> int:
             "Acknowledge it on the escalations page." if event.requires_ack else "",
         ]
     )
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, to)
+    adapters.send_email(to=to, subject=subject, body=body)
     return len(to)

@@ -1,14 +1,14 @@
 """What leaves for a customer, and the one function that sends it.
 
-send_to_customer is the seam for the dispatch adapters: today it sends email through
-Django's email backend; routing SMS and other channels through an adapter changes only it.
+send_to_customer sends through the dispatch channel adapters: email today (the caller's
+address); SMS to a caller would go through the SMS gateway adapter from here.
 """
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from dispatch import adapters
 from incidents.care_models import CustomerUpdate, SatisfactionLink, UpdateChannel
 
 
@@ -16,7 +16,7 @@ def send_to_customer(*, channel: str, to: str, subject: str, body: str) -> None:
     """Send one message; raises OSError (smtplib's errors included) when it did not leave."""
     if channel != UpdateChannel.EMAIL:
         raise ValueError(f"No adapter sends {channel} yet.")
-    EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[to]).send()
+    adapters.send_email(to=[to], subject=subject, body=body)
 
 
 def customer_update_message(update: CustomerUpdate) -> tuple[str, str]:
