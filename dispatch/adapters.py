@@ -69,6 +69,9 @@ class SignedPostAdapter:
             if endpoint is None:
                 raise DeliveryFailed("The resource has no webhook endpoint.", retryable=False)
             return message.address, endpoint.secret
+        return self.gateway_target()
+
+    def gateway_target(self) -> tuple[str, str]:
         url, secret = settings.DISPATCH_GATEWAYS.get(self.gateway, ("", ""))
         if not url or not secret:
             raise DeliveryFailed(
@@ -91,31 +94,53 @@ class SignedPostAdapter:
 
     def send(self, message: Message) -> None:
         url, secret = self.target(message)
-        body = json.dumps(self.payload(message), separators=(",", ":")).encode()
-        timestamp = str(int(time.time()))
-        request = urllib.request.Request(  # noqa: S310 - URLs are http(s), checked on save
-            url,
-            data=body,
-            method="POST",
-            headers={
-                "Content-Type": "application/json",
-                "User-Agent": "IncidentDesk",
-                TIMESTAMP_HEADER: timestamp,
-                SIGNATURE_HEADER: sign(secret, timestamp, body),
-            },
-        )
-        try:
-            with urllib.request.urlopen(  # noqa: S310
-                request, timeout=settings.DISPATCH_WEBHOOK_TIMEOUT
-            ) as response:
-                response.read(1024)
-        except urllib.error.HTTPError as error:
-            # A refusal (4xx) will not change on retry; timeouts, throttling and 5xx may.
-            retryable = error.code >= 500 or error.code in (408, 429)
-            raise DeliveryFailed(f"{url} answered {error.code}", retryable=retryable) from error
-        except (urllib.error.URLError, OSError) as error:
-            reason = getattr(error, "reason", error)
-            raise DeliveryFailed(f"{url} unreachable: {reason}", retryable=True) from error
+        post_signed(url=url, secret=secret, payload=self.payload(message))
+
+
+def post_signed(*, url: str, secret: str, payload: dict) -> None:
+    """One signed JSON POST; raises DeliveryFailed, retryable for timeouts, 408, 429, 5xx."""
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    timestamp = str(int(time.time()))
+    request = urllib.request.Request(  # noqa: S310 - URLs are http(s), checked on save
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "IncidentDesk",
+            TIMESTAMP_HEADER: timestamp,
+            SIGNATURE_HEADER: sign(secret, timestamp, body),
+        },
+    )
+    try:
+        with urllib.request.urlopen(  # noqa: S310
+            request, timeout=settings.DISPATCH_WEBHOOK_TIMEOUT
+        ) as response:
+            response.read(1024)
+    except urllib.error.HTTPError as error:
+        # A refusal (4xx) will not change on retry; timeouts, throttling and 5xx may.
+        retryable = error.code >= 500 or error.code in (408, 429)
+        raise DeliveryFailed(f"{url} answered {error.code}", retryable=retryable) from error
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        raise DeliveryFailed(f"{url} unreachable: {reason}", retryable=True) from error
+
+
+def send_sms(*, to: str, text: str, reference: str) -> None:
+    """An SMS to a person who is not a resource (a caller): the same signed POST to the
+    organisation's SMS gateway as a resource's SMS briefing."""
+    url, secret = ADAPTERS[Channel.SMS].gateway_target()
+    post_signed(
+        url=url,
+        secret=secret,
+        payload={
+            "kind": "customer_update",
+            "channel": "sms",
+            "to": to,
+            "text": text,
+            "incident": reference,
+        },
+    )
 
 
 ADAPTERS = {

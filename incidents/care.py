@@ -39,8 +39,10 @@ from incidents.models import (
 )
 from incidents.services import _apply_status, _check_transition, _locked
 
-# Channels a worker can send through now; the rest are recorded as said by the agent.
-SENDABLE_CHANNELS = frozenset({UpdateChannel.EMAIL})
+# Channels a worker can send through (dispatch adapters), and the caller's address for each;
+# the rest are recorded as said by the agent.
+SEND_TO = {UpdateChannel.EMAIL: "caller_email", UpdateChannel.SMS: "caller_phone"}
+ADDRESS_NAMES = {UpdateChannel.EMAIL: "email address", UpdateChannel.SMS: "phone number"}
 SURVEY_SALT = "incidents.satisfaction-link"
 MAX_TEXT = 2_000
 
@@ -65,7 +67,7 @@ def give_customer_update(
     include_linked: bool = False,
     expected_version: int | None = None,
 ) -> UpdatesGiven:
-    """Record an update the agent gave the caller, or send it (email) from a worker.
+    """Record an update the agent gave the caller, or send it (email or SMS) from a worker.
 
     With include_linked, the callers linked to this incident get the same update, each
     recorded against their own incident. A recorded update resets the next-update clock
@@ -75,8 +77,10 @@ def give_customer_update(
     errors = {}
     if channel not in UpdateChannel.values:
         errors["channel"] = ["Choose how the customer was updated."]
-    elif send and channel not in SENDABLE_CHANNELS:
-        errors["channel"] = ["Only email can be sent from here: record what you said instead."]
+    elif send and channel not in SEND_TO:
+        errors["channel"] = [
+            "Only email or SMS can be sent from here: record what you said instead."
+        ]
     if not message:
         errors["message"] = ["Write what the customer was told."]
     elif len(message) > MAX_TEXT:
@@ -87,14 +91,18 @@ def give_customer_update(
         incident, children = _locked_with_children(incident_id, expected_version, include_linked)
         if not incident.is_open:
             raise InvalidTransition(f"{incident.reference} is {incident.status}: reopen it first.")
-        if send and not incident.caller_email:
+        if send and not getattr(incident, SEND_TO[channel]):
             raise IncidentInvalid(
-                {"channel": [f"{incident.reference} has no email address for the caller."]}
+                {
+                    "channel": [
+                        f"{incident.reference} has no {ADDRESS_NAMES[channel]} for the caller."
+                    ]
+                }
             )
         now = timezone.now()
         given, skipped = [], []
         for target in [incident, *(c for c in children if c.is_open)]:
-            if send and not target.caller_email:
+            if send and not getattr(target, SEND_TO[channel]):
                 skipped.append(target.reference)
                 continue
             via = incident if target is not incident else None
@@ -140,7 +148,7 @@ def _give_update(
         given_at=at,
         actor=actor,
         delivery_status=DeliveryStatus.QUEUED if send else DeliveryStatus.RECORDED,
-        recipient=incident.caller_email if send else "",
+        recipient=getattr(incident, SEND_TO[channel]) if send else "",
         via_parent=via_parent,
     )
     data = {

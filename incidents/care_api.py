@@ -74,7 +74,8 @@ class CustomerCareActions:
     @extend_schema(
         request=CustomerUpdateInputSerializer,
         responses=_refusals({201: UpdatesGivenSerializer}),
-        description="Record an update given to the caller, or send it by email. With "
+        description="Record an update given to the caller, or send it (email, or SMS through "
+        "the SMS gateway). With "
         "include_linked, every linked caller gets it too, each on their own incident. The "
         "next update falls due one update interval later (once delivered, when sent).",
     )

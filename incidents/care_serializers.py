@@ -25,7 +25,8 @@ class CustomerUpdateInputSerializer(VersionedSerializer):
     channel = serializers.ChoiceField(choices=UpdateChannel.choices)
     message = _text(REASON_TEXT, default="", help_text="What the customer was told.")
     send = serializers.BooleanField(
-        default=False, help_text="Send it now by email (from a worker) instead of recording it."
+        default=False,
+        help_text="Send it now (email or sms, from a worker) instead of recording it.",
     )
     include_linked = serializers.BooleanField(
         default=False, help_text="Give the same update to every caller linked to this incident."

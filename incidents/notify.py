@@ -1,7 +1,7 @@
 """What leaves for a customer, and the one function that sends it.
 
-send_to_customer sends through the dispatch channel adapters: email today (the caller's
-address); SMS to a caller would go through the SMS gateway adapter from here.
+send_to_customer sends through the dispatch channel adapters: email to the caller's address,
+SMS to the caller's phone through the organisation's SMS gateway.
 """
 
 from django.conf import settings
@@ -12,11 +12,15 @@ from dispatch import adapters
 from incidents.care_models import CustomerUpdate, SatisfactionLink, UpdateChannel
 
 
-def send_to_customer(*, channel: str, to: str, subject: str, body: str) -> None:
-    """Send one message; raises OSError (smtplib's errors included) when it did not leave."""
-    if channel != UpdateChannel.EMAIL:
-        raise ValueError(f"No adapter sends {channel} yet.")
-    adapters.send_email(to=[to], subject=subject, body=body)
+def send_to_customer(*, channel: str, to: str, subject: str, body: str, reference: str) -> None:
+    """Send one message through the dispatch adapters. Raises OSError (email: smtplib's
+    errors) or adapters.DeliveryFailed (SMS) when it did not leave."""
+    if channel == UpdateChannel.EMAIL:
+        adapters.send_email(to=[to], subject=subject, body=body)
+    elif channel == UpdateChannel.SMS:
+        adapters.send_sms(to=to, text=body, reference=reference)
+    else:
+        raise ValueError(f"No adapter sends {channel}.")
 
 
 def customer_update_message(update: CustomerUpdate) -> tuple[str, str]:

@@ -1,9 +1,10 @@
 from celery import shared_task
 
+from dispatch.adapters import DeliveryFailed
 from incidents import care, notify, services
 from incidents.care_models import CustomerUpdate, DeliveryStatus, SatisfactionLink
 
-# Email is external I/O: a bounded number of retries with growing waits, then the failure
+# Sending is external I/O: a bounded number of retries with growing waits, then the failure
 # is recorded on the timeline for a person to act on.
 SEND_RETRIES = 4
 SEND_BACKOFF_SECONDS = 30
@@ -35,10 +36,15 @@ def send_customer_update(self, update_id: int) -> None:
     subject, body = notify.customer_update_message(update)
     try:
         notify.send_to_customer(
-            channel=update.channel, to=update.recipient, subject=subject, body=body
+            channel=update.channel,
+            to=update.recipient,
+            subject=subject,
+            body=body,
+            reference=update.incident.reference,
         )
-    except OSError as error:
-        final = self.request.retries >= self.max_retries
+    except (OSError, DeliveryFailed) as error:
+        # A refusal that will not change (no SMS gateway configured, a 4xx) is final at once.
+        final = self.request.retries >= self.max_retries or not getattr(error, "retryable", True)
         care.mark_update_failed(update_id=update_id, error=str(error), final=final)
         if final:
             return
@@ -57,7 +63,13 @@ def send_satisfaction_link(self, link_id: int) -> None:
         return
     subject, body = notify.survey_message(link, care.survey_token(link))
     try:
-        notify.send_to_customer(channel="email", to=link.sent_to, subject=subject, body=body)
+        notify.send_to_customer(
+            channel="email",
+            to=link.sent_to,
+            subject=subject,
+            body=body,
+            reference=link.incident.reference,
+        )
     except OSError as error:
         if self.request.retries >= self.max_retries:
             return  # no survey for this customer; the resolution stands

@@ -5,7 +5,7 @@ import pytest
 from incidents import demo
 
 # Shared fixtures kept in their own modules.
-pytest_plugins = ["tests.clock"]
+pytest_plugins = ["tests.clock", "tests.receiver"]
 
 
 def pytest_report_header(config):

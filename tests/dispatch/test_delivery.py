@@ -2,9 +2,7 @@
 test starts, retried by a real Celery worker; email through Django's locmem backend."""
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -20,49 +18,6 @@ from incidents.models import EventKind
 from tests.factories import log, resource, send
 
 SECRET = "s" * 32
-
-
-class Receiver:
-    """A local HTTP endpoint that answers with scripted status codes and keeps what it got."""
-
-    def __init__(self, answers):
-        self.answers = list(answers)
-        self.requests = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.requests.append((self.headers, body))  # case-insensitive
-                code = receiver.answers.pop(0) if len(receiver.answers) > 1 else receiver.answers[0]
-                self.send_response(code)
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def receiver_factory():
-    made = []
-
-    def make(*answers):
-        receiver = Receiver(answers)
-        made.append(receiver)
-        return receiver
-
-    yield make
-    for receiver in made:
-        receiver.close()
 
 
 def webhook_dispatch(url):

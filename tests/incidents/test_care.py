@@ -105,9 +105,24 @@ def test_sending_needs_the_callers_email_address(reference_data):
     assert "no email address" in refused.value.errors["channel"][0]
 
 
-def test_only_email_can_be_sent(reference_data):
-    with pytest.raises(IncidentInvalid):
-        update(log(caller_email="ruth@example.org"), channel="sms", send=True)
+def test_only_email_and_sms_can_be_sent(reference_data):
+    with pytest.raises(IncidentInvalid) as refused:
+        update(log(caller_email="ruth@example.org"), channel="chat", send=True)
+
+    assert "Only email or SMS" in refused.value.errors["channel"][0]
+
+
+def test_sending_an_sms_needs_the_callers_phone_number(reference_data):
+    with pytest.raises(IncidentInvalid) as refused:
+        update(log(caller_phone="", caller_email="ruth@example.org"), channel="sms", send=True)
+
+    assert "no phone number" in refused.value.errors["channel"][0]
+
+
+def test_an_sms_update_is_queued_for_the_callers_phone(reference_data):
+    (given,) = update(log(caller_phone="07700 900123"), channel="sms", send=True).updates
+
+    assert (given.delivery_status, given.recipient) == ("queued", "07700 900123")
 
 
 def test_a_service_request_owes_no_timed_update(reference_data):

@@ -1,6 +1,7 @@
 """Customer-care tasks: email content through Django's locmem backend, bounded retries, and
 the auto-close and send tasks on a real Celery worker through the real Redis broker."""
 
+import json
 import time
 from datetime import timedelta
 
@@ -9,6 +10,7 @@ from celery.contrib.testing.worker import start_worker
 from django.core import mail
 from django.utils import timezone
 
+from dispatch import adapters
 from incidentdesk.celery import app
 from incidents import care, tasks
 from incidents.models import CustomerUpdate, EventKind, Incident, Resolution, SatisfactionLink
@@ -126,3 +128,56 @@ def test_an_emailed_update_is_sent_by_the_worker_after_commit(reference_data):
 
     assert sent
     assert [m.to for m in mail.outbox] == [["ruth@example.org"]]
+
+
+@pytest.mark.django_db
+def test_an_sms_update_goes_to_the_callers_phone_through_the_signed_sms_gateway(
+    reference_data, receiver_factory, settings
+):
+    # given the organisation's SMS gateway, and a caller with a phone number
+    gateway = receiver_factory(200)
+    settings.DISPATCH_GATEWAYS = {"sms": (gateway.url, "gateway-secret-1234")}
+    incident = log(caller_phone="07700 900123", caller_email="")
+    given = care.give_customer_update(
+        incident_id=incident.pk,
+        actor=agent(),
+        channel="sms",
+        message="The engineer arrives at 14:30.",
+        send=True,
+    ).updates[0]
+
+    # when the worker sends it
+    tasks.send_customer_update.apply(args=[given.pk])
+
+    # then the gateway got one signed POST for that number, and the update counts as given
+    ((headers, body),) = gateway.requests
+    assert adapters.verify(
+        "gateway-secret-1234",
+        headers[adapters.TIMESTAMP_HEADER],
+        body,
+        headers[adapters.SIGNATURE_HEADER],
+    )
+    payload = json.loads(body)
+    assert (payload["to"], payload["incident"]) == ("07700 900123", incident.reference)
+    assert "The engineer arrives at 14:30." in payload["text"]
+    given.refresh_from_db()
+    assert given.delivery_status == "sent"
+    assert incident.events.last().kind == EventKind.CUSTOMER_UPDATED
+
+
+@pytest.mark.django_db
+def test_an_sms_update_with_no_gateway_configured_fails_at_once_and_says_so(
+    reference_data, settings
+):
+    settings.DISPATCH_GATEWAYS = {"sms": ("", "")}
+    incident = log(caller_phone="07700 900123")
+    given = care.give_customer_update(
+        incident_id=incident.pk, actor=agent(), channel="sms", message="On its way.", send=True
+    ).updates[0]
+
+    tasks.send_customer_update.apply(args=[given.pk])
+
+    given.refresh_from_db()
+    assert given.delivery_status == "failed"
+    assert given.attempts == 1  # a missing gateway will not appear on retry
+    assert "SMS_GATEWAY_URL" in given.error
