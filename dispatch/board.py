@@ -13,7 +13,7 @@ from dispatch import selectors as dispatch_selectors
 from escalation import selectors as escalation_selectors
 from escalation.models import SlaTimer
 from incidents import selectors
-from incidents.events import event_message
+from incidents.events import event_message, last_event_id
 from incidents.models import Incident, IncidentEvent, Priority, Status
 
 # A board further behind than this many events reloads the snapshot instead of replaying.
@@ -118,10 +118,6 @@ def resource_rows() -> list[dict]:
     """The resource panel's snapshot: dispatch.selectors.resource_panel, the same row shape
     (resource_row) that live {"type": "resource", "resource": {...}} messages carry."""
     return dispatch_selectors.resource_panel()
-
-
-def last_event_id() -> int:
-    return IncidentEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
 
 def snapshot() -> dict:

@@ -13,7 +13,8 @@ from dispatch import links, services
 from dispatch.errors import StatusLinkInvalid
 from dispatch.forms import BroadcastForm, DispatchForm, ProgressForm, StatusLinkForm
 from dispatch.models import Dispatch, DispatchStatus, Message
-from incidents.errors import IncidentError, IncidentInvalid
+from incidents import refusals
+from incidents.errors import IncidentError
 from incidents.models import Incident
 
 
@@ -21,15 +22,6 @@ def _form_errors(request, form) -> None:
     for field, problems in form.errors.items():
         label = "" if field == "__all__" else f"{form.fields[field].label or field}: "
         messages.error(request, label + " ".join(problems))
-
-
-def _refused(request, refusal: IncidentError) -> None:
-    if isinstance(refusal, IncidentInvalid):
-        for problems in refusal.errors.values():
-            for problem in problems:
-                messages.error(request, problem)
-    else:
-        messages.error(request, str(refusal))
 
 
 def _back(incident_id: int):
@@ -56,7 +48,7 @@ def create_dispatch(request, pk: int):
             briefed_by_voice=data["briefed_by_voice"],
         )
     except IncidentError as refusal:
-        _refused(request, refusal)
+        refusals.flash(request, refusal)
     else:
         messages.success(
             request, f"{dispatch.resource} dispatched by {dispatch.get_channel_display().lower()}."
@@ -80,7 +72,7 @@ def progress(request, pk: int):
             actor=request.user,
         )
     except IncidentError as refusal:
-        _refused(request, refusal)
+        refusals.flash(request, refusal)
     else:
         messages.success(
             request, f"Marked {DispatchStatus(form.cleaned_data['step']).label.lower()}."
@@ -95,7 +87,7 @@ def confirm_briefing(request, pk: int):
     try:
         services.confirm_voice_briefing(message_id=message.pk, actor=request.user)
     except IncidentError as refusal:
-        _refused(request, refusal)
+        refusals.flash(request, refusal)
     else:
         messages.success(request, "Voice briefing recorded.")
     return _back(message.incident_id)
@@ -118,7 +110,7 @@ def broadcast(request, pk: int):
             actor=request.user,
         )
     except IncidentError as refusal:
-        _refused(request, refusal)
+        refusals.flash(request, refusal)
     else:
         messages.success(request, f"Broadcast to {sent.group.name}.")
     return _back(incident.pk)

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from escalation import selectors, services
 from escalation.forms import EscalateForm, ReasonForm
 from escalation.models import Level
+from incidents import refusals
 from incidents.errors import IncidentError, IncidentInvalid
 from incidents.models import Incident
 
@@ -85,12 +86,8 @@ def escalation_action(request, pk: int, action: str):
     incident = get_object_or_404(Incident, pk=pk)
     try:
         call(incident, request.user, request)
-    except IncidentInvalid as refused:
-        for problems in refused.errors.values():
-            for problem in problems:
-                messages.error(request, problem)
     except IncidentError as refused:
-        messages.error(request, str(refused))
+        refusals.flash(request, refused)
     else:
         messages.success(request, done)
     if request.POST.get("back") == "list":

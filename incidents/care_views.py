@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from incidents import care, selectors
+from incidents import care, refusals, selectors
 from incidents.care_forms import (
     AgentSatisfactionForm,
     CloseForm,
@@ -119,9 +119,7 @@ def satisfaction_survey(request, token: str):
         except SurveyLinkRefused as refused:
             return render(request, "incidents/survey.html", {"refused": str(refused)}, status=400)
         except IncidentInvalid as refused:
-            for field, problems in refused.errors.items():
-                for problem in problems:
-                    form.add_error(field if field in form.fields else None, problem)
+            refusals.add_to_form(form, refused)
         else:
             return render(request, "incidents/survey.html", {"thanks": True})
     status = 400 if form.is_bound else 200

@@ -52,6 +52,11 @@ def _take_timeline_lock() -> int:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [TIMELINE_LOCK])
+    return last_event_id()
+
+
+def last_event_id() -> int:
+    """The newest event committed (0 if none): where a board's cursor starts."""
     return IncidentEvent.objects.aggregate(last=Max("id"))["last"] or 0
 
 

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from escalation.views import incident_panel
-from incidents import care_views, selectors, services
-from incidents.errors import Conflict, IncidentError, IncidentInvalid
+from incidents import care_views, refusals, selectors, services
+from incidents.errors import IncidentError, IncidentInvalid
 from incidents.forms import (
     ConfirmForm,
     LinkForm,
@@ -64,9 +64,7 @@ def new_incident(request):
                 **form.service_arguments(),
             )
         except IncidentInvalid as refused:
-            for field, problems in refused.errors.items():
-                for problem in problems:
-                    form.add_error(field if field in form.fields else None, problem)
+            refusals.add_to_form(form, refused)
         except IncidentError as refused:
             form.add_error(None, str(refused))
         else:
@@ -221,14 +219,8 @@ def incident_action(request, pk: int, action: str):
     else:
         try:
             result = call(incident, request.user, form.cleaned_data)
-        except Conflict as conflict:
-            messages.error(request, str(conflict))
-        except IncidentInvalid as refused:
-            for problems in refused.errors.values():
-                for problem in problems:
-                    messages.error(request, problem)
         except IncidentError as refused:
-            messages.error(request, str(refused))
+            refusals.flash(request, refused)
         else:
             messages.success(request, done(result) if callable(done) else done)
     return redirect("incidents:detail", pk=pk)
