@@ -3,7 +3,7 @@
 
     python3 dev.py run     # install, migrate, load demo data, start Daphne + worker + beat
     python3 dev.py test    # install, run the whole test suite (extra args go to pytest)
-    python3 dev.py lint    # ruff and the migrations check, as CI runs them
+    python3 dev.py lint    # ruff, the migrations check and the import contracts, as CI runs them
 
 Each first makes sure .venv exists and holds what pyproject.toml asks for, then re-runs
 itself inside it.
@@ -190,6 +190,8 @@ def lint() -> int:
         [sys.executable, "-m", "ruff", "check", "."],
         [sys.executable, "-m", "ruff", "format", "--check", "."],
         [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
+        # The dependency rule between the apps (contracts in pyproject.toml).
+        [str(Path(sys.executable).with_name("lint-imports"))],
     ]
     failed = [c for c in checks if subprocess.run(c, cwd=ROOT, env=env).returncode != 0]
     return 1 if failed else 0

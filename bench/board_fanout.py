@@ -249,7 +249,7 @@ async def run_n(port: int, n: int, cookie: str, token: str, count: int, rate: fl
 
 def _sample_message(reference: str) -> dict:
     """A real live event of the app (row included), for a floor payload of the same size."""
-    from dispatch import board
+    from board import rows as board
     from incidents.events import event_message
     from incidents.models import Incident, IncidentEvent
 

@@ -52,13 +52,19 @@ def setup(count: int):
         EscalationDue,
         EscalationEvent,
         EscalationPolicy,
-        SlaTimer,
-        TimerKind,
         Trigger,
     )
     from escalation.services import policy_snapshot
     from incidents import demo
-    from incidents.models import Category, ImpactLevel, Incident, Priority, UrgencyLevel
+    from incidents.models import (
+        Category,
+        ImpactLevel,
+        Incident,
+        Priority,
+        SlaTimer,
+        TimerKind,
+        UrgencyLevel,
+    )
 
     with connection.cursor() as cursor:
         cursor.execute(

@@ -10,10 +10,11 @@ from datetime import timedelta
 from django import forms
 from django.contrib import admin, messages
 
+from core.admin import ReadOnlyAdmin
+from core.errors import DomainError
 from dispatch import services
 from dispatch.models import (
     Broadcast,
-    Channel,
     ChannelRule,
     ContactEndpoint,
     Dispatch,
@@ -22,8 +23,7 @@ from dispatch.models import (
     ResourceGroup,
     ResourceStatus,
 )
-from incidents.admin import ReadOnlyAdmin
-from incidents.errors import IncidentError
+from messaging.channels import Channel
 
 VERIFICATION_PERIOD = timedelta(hours=12)
 
@@ -37,7 +37,7 @@ def _run(modeladmin, request, queryset, call, done: str):
     for resource in queryset:
         try:
             call(resource)
-        except IncidentError as refusal:
+        except DomainError as refusal:
             modeladmin.message_user(request, f"{resource}: {refusal}", messages.ERROR)
         else:
             modeladmin.message_user(request, f"{resource}: {done}", messages.SUCCESS)

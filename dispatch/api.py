@@ -7,6 +7,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import API_PERMISSIONS, CONFLICT, ERROR, FIELD_ERRORS
 from dispatch import selectors, services
 from dispatch.models import Broadcast, Dispatch, Message
 from dispatch.serializers import (
@@ -20,7 +21,6 @@ from dispatch.serializers import (
     ResourceFilterSerializer,
     ResourceSerializer,
 )
-from incidents.api import API_PERMISSIONS, CONFLICT, ERROR, FIELD_ERRORS
 from incidents.models import Incident
 
 REFUSED = {400: FIELD_ERRORS, 403: ERROR, 404: ERROR, 409: CONFLICT}

@@ -1,10 +1,8 @@
 from django.urls import path
 
-from dispatch import api, board_api
+from dispatch import api
 
 urlpatterns = [
-    path("board/", board_api.BoardSnapshotView.as_view(), name="api-board"),
-    path("events/", board_api.EventsAfterView.as_view(), name="api-events-after"),
     path("resources/", api.ResourceListView.as_view(), name="api-resources"),
     path(
         "incidents/<int:pk>/recommendations/",

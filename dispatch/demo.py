@@ -10,15 +10,9 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from dispatch.models import (
-    Channel,
-    ChannelRule,
-    ContactEndpoint,
-    Resource,
-    ResourceGroup,
-    ResourceKind,
-)
+from dispatch.models import ChannelRule, ContactEndpoint, Resource, ResourceGroup, ResourceKind
 from incidents.models import Category, Priority
+from messaging.channels import Channel
 
 GROUPS = [
     ("Facilities North", "Engineers and porters for Blocks A and B"),

@@ -1,9 +1,9 @@
 """Dispatch refusals, as subclasses of the incident errors so every edge already maps them."""
 
-from incidents.errors import IncidentInvalid, InvalidTransition
+from core.errors import Invalid, InvalidTransition
 
 
-class NotDeployable(IncidentInvalid):
+class NotDeployable(Invalid):
     """The resource is unverified, unskilled or unavailable; a supervisor may override (400)."""
 
     def __init__(self, reasons: list[str]):

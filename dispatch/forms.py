@@ -2,7 +2,8 @@
 
 from django import forms
 
-from dispatch.models import Channel, DispatchStatus
+from dispatch.models import DispatchStatus
+from messaging.channels import Channel
 
 TEXT = 4_000
 

@@ -7,19 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-
-class Channel(models.TextChoices):
-    RADIO = "radio", "Radio"
-    PHONE = "phone", "Phone"
-    SMS = "sms", "SMS"
-    IM = "im", "Instant message"
-    EMAIL = "email", "Email"
-    PAGER = "pager", "Pager"
-    WEBHOOK = "webhook", "Webhook"
-
-
-# Spoken channels: nothing is sent; the dispatcher's confirmation is the record.
-VOICE_CHANNELS = frozenset({Channel.RADIO, Channel.PHONE})
+from messaging.channels import Channel
 
 
 class ResourceKind(models.TextChoices):

@@ -9,12 +9,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core import refusals
+from core.errors import DomainError
 from dispatch import links, services
 from dispatch.errors import StatusLinkInvalid
 from dispatch.forms import BroadcastForm, DispatchForm, ProgressForm, StatusLinkForm
 from dispatch.models import Dispatch, DispatchStatus, Message
-from incidents import refusals
-from incidents.errors import IncidentError
 from incidents.models import Incident
 
 
@@ -47,7 +47,7 @@ def create_dispatch(request, pk: int):
             override_reason=data["override_reason"],
             briefed_by_voice=data["briefed_by_voice"],
         )
-    except IncidentError as refusal:
+    except DomainError as refusal:
         refusals.flash(request, refusal)
     else:
         messages.success(
@@ -71,7 +71,7 @@ def progress(request, pk: int):
             reason=form.cleaned_data["reason"],
             actor=request.user,
         )
-    except IncidentError as refusal:
+    except DomainError as refusal:
         refusals.flash(request, refusal)
     else:
         messages.success(
@@ -86,7 +86,7 @@ def confirm_briefing(request, pk: int):
     message = get_object_or_404(Message, pk=pk)
     try:
         services.confirm_voice_briefing(message_id=message.pk, actor=request.user)
-    except IncidentError as refusal:
+    except DomainError as refusal:
         refusals.flash(request, refusal)
     else:
         messages.success(request, "Voice briefing recorded.")
@@ -109,7 +109,7 @@ def broadcast(request, pk: int):
             body=form.cleaned_data["body"],
             actor=request.user,
         )
-    except IncidentError as refusal:
+    except DomainError as refusal:
         refusals.flash(request, refusal)
     else:
         messages.success(request, f"Broadcast to {sent.group.name}.")
@@ -139,7 +139,7 @@ def status_link(request, token: str):
                     dispatch_id=dispatch.pk, step=step, via="status link"
                 )
                 done = f"Thank you: you are marked {DispatchStatus(step).label.lower()}."
-            except IncidentError as refusal:
+            except DomainError as refusal:
                 problem = str(refusal)
         else:
             problem = "Choose one of the buttons."

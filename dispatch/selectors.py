@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from dispatch.models import (
     ACTIVE_DISPATCH,
-    Channel,
     ChannelRule,
     ContactEndpoint,
     Dispatch,
@@ -19,6 +18,7 @@ from dispatch.models import (
     ResourceStatus,
 )
 from incidents.models import Incident, reference_for
+from messaging.channels import Channel
 
 # Used when a category has no channel rule at all.
 DEFAULT_CHANNELS = [Channel.PHONE, Channel.RADIO, Channel.SMS, Channel.EMAIL]

@@ -3,16 +3,9 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from dispatch.models import (
-    Broadcast,
-    Channel,
-    Dispatch,
-    DispatchStatus,
-    Message,
-    Resource,
-    ResourceStatus,
-)
+from dispatch.models import Broadcast, Dispatch, DispatchStatus, Message, Resource, ResourceStatus
 from incidents.models import reference_for
+from messaging.channels import Channel
 
 TEXT = 4_000
 

@@ -12,16 +12,16 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from dispatch import adapters, links, selectors
+from core import hooks
+from core.errors import Invalid, InvalidTransition
+from dispatch import links, selectors
 from dispatch.errors import NotDeployable, ResourceBusy
 from dispatch.models import (
     ACTIVE_DISPATCH,
     BUSY_STATUSES,
     STEP_EFFECTS,
     STEPS,
-    VOICE_CHANNELS,
     Broadcast,
-    Channel,
     DeliveryStatus,
     Dispatch,
     DispatchStatus,
@@ -31,11 +31,11 @@ from dispatch.models import (
     ResourceGroup,
     ResourceStatus,
 )
-from incidentdesk import realtime
 from incidents import events
 from incidents import services as incident_services
-from incidents.errors import IncidentInvalid, InvalidTransition
-from incidents.models import EventKind, Incident, Status
+from incidents.models import EventKind, Status
+from messaging import adapters
+from messaging.channels import VOICE_CHANNELS, Channel
 
 DELIVER_TASK = "dispatch.deliver_message"
 # Resource statuses a person may set by hand; the busy ones follow the dispatches.
@@ -45,7 +45,7 @@ MANUAL_STATUSES = frozenset(
 
 
 def _publish_resource(resource: Resource) -> None:
-    realtime.publish_board({"type": "resource", "resource": selectors.resource_row(resource)})
+    hooks.emit("resource_changed", row=selectors.resource_row(resource))
 
 
 def _lock_resource(resource_id: int) -> Resource:
@@ -56,16 +56,8 @@ def _lock_resource(resource_id: int) -> Resource:
         .first()
     )
     if resource is None:
-        raise IncidentInvalid({"resource": ["There is no such resource."]})
+        raise Invalid({"resource": ["There is no such resource."]})
     return resource
-
-
-def _lock_incident(incident_id: int) -> Incident:
-    return (
-        Incident.objects.select_for_update(of=("self",))
-        .select_related("category", "priority")
-        .get(pk=incident_id)
-    )
 
 
 def _busy_with(resource: Resource) -> ResourceBusy:
@@ -107,13 +99,13 @@ def dispatch_resource(
     """
     briefing, override_reason = briefing.strip(), override_reason.strip()
     if channel not in Channel.values:
-        raise IncidentInvalid({"channel": ["Choose a channel."]})
+        raise Invalid({"channel": ["Choose a channel."]})
     if not briefing:
-        raise IncidentInvalid({"briefing": ["Write the briefing the resource will receive."]})
+        raise Invalid({"briefing": ["Write the briefing the resource will receive."]})
     resource = _lock_resource(resource_id)
     if resource.status in BUSY_STATUSES:
         raise _busy_with(resource)
-    incident = _lock_incident(incident_id)
+    incident = incident_services.lock_incident(incident_id, None)
     if not incident.takes_resources:
         raise InvalidTransition(
             f"{incident.reference} is {incident.get_status_display().lower()}: "
@@ -133,7 +125,7 @@ def dispatch_resource(
         override_reason = ""  # nothing was overridden
     endpoint = selectors.endpoint_for(resource, channel)
     if endpoint is None and channel != Channel.RADIO:
-        raise IncidentInvalid(
+        raise Invalid(
             {"channel": [f"{resource.call_sign} has no {_label(channel)} contact on record."]}
         )
     address = endpoint.address if endpoint else resource.call_sign
@@ -276,7 +268,7 @@ def progress_dispatch(
             f"Next: {names}."
         )
     if step == DispatchStatus.RECALLED and not reason:
-        raise IncidentInvalid({"reason": ["Say why the resource is recalled."]})
+        raise Invalid({"reason": ["Say why the resource is recalled."]})
     now = timezone.now()
     resource_status, stamp = STEP_EFFECTS[step]
     dispatch.status = step
@@ -329,16 +321,16 @@ def broadcast(*, incident_id: int, group_id: int, channel: str, body: str, actor
     """One message to every member of a group, with a delivery record per recipient."""
     body = body.strip()
     if not body:
-        raise IncidentInvalid({"body": ["Write the message to broadcast."]})
+        raise Invalid({"body": ["Write the message to broadcast."]})
     if channel not in Channel.values:
-        raise IncidentInvalid({"channel": ["Choose a channel."]})
+        raise Invalid({"channel": ["Choose a channel."]})
     group = ResourceGroup.objects.filter(pk=group_id).first()
     if group is None:
-        raise IncidentInvalid({"group": ["There is no such group."]})
-    incident = _lock_incident(incident_id)
+        raise Invalid({"group": ["There is no such group."]})
+    incident = incident_services.lock_incident(incident_id, None)
     members = list(group.resources.prefetch_related("endpoints").order_by("call_sign"))
     if not members:
-        raise IncidentInvalid({"group": [f"{group.name} has no members."]})
+        raise Invalid({"group": [f"{group.name} has no members."]})
     now = timezone.now()
     sent = Broadcast.objects.create(
         incident=incident, group=group, channel=channel, body=body, sent_by=actor, sent_at=now
@@ -464,7 +456,7 @@ def retry_delay(retries: int) -> float:
 def set_resource_status(*, resource_id: int, status: str, actor) -> Resource:
     """Available, unavailable or off duty, set by a person; busy statuses follow dispatches."""
     if status not in MANUAL_STATUSES:
-        raise IncidentInvalid({"status": ["Choose available, unavailable or off duty."]})
+        raise Invalid({"status": ["Choose available, unavailable or off duty."]})
     resource = _lock_resource(resource_id)
     if resource.status in BUSY_STATUSES:
         raise _busy_with(resource)

@@ -1,10 +1,9 @@
 from django.urls import path
 
-from dispatch import pages, views
+from dispatch import pages
 
 app_name = "dispatch"
 urlpatterns = [
-    path("board/", views.board_page, name="board"),
     path("dispatch/incident/<int:pk>/", pages.create_dispatch, name="create"),
     path("dispatch/incident/<int:pk>/broadcast/", pages.broadcast, name="broadcast"),
     path("dispatch/<int:pk>/progress/", pages.progress, name="progress"),

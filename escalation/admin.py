@@ -4,15 +4,16 @@ Escalation policies and their steps are what admins edit here."""
 from django.contrib import admin
 from django.db.models import Count
 
+from core.admin import ReadOnlyAdmin
+from core.formatting import humane_duration
 from escalation.models import (
     Escalation,
     EscalationDue,
     EscalationEvent,
     EscalationPolicy,
     EscalationStep,
-    SlaTimer,
 )
-from incidents.admin import ReadOnlyAdmin, humane_duration
+from incidents.models import SlaTimer
 
 
 @admin.register(SlaTimer)

@@ -7,6 +7,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import API_PERMISSIONS, ERROR, FIELD_ERRORS
 from escalation import selectors, services
 from escalation.models import EscalationEvent
 from escalation.serializers import (
@@ -16,7 +17,6 @@ from escalation.serializers import (
     ReapplySerializer,
     RunningEscalationSerializer,
 )
-from incidents.api import API_PERMISSIONS, ERROR, FIELD_ERRORS
 from incidents.models import Incident
 
 REFUSED = OpenApiResponse(ERROR, description="Nothing to do now (e.g. nothing to acknowledge).")

@@ -1,7 +1,7 @@
 """Refusals of the escalation services; subclasses of the incident errors, so the edges
 already turn them into 409s and form messages."""
 
-from incidents.errors import InvalidTransition
+from core.errors import InvalidTransition
 
 
 class NothingToAcknowledge(InvalidTransition):

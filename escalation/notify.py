@@ -2,7 +2,7 @@
 
 In-app always: the firing is a timeline event, which the board receives live. Email, when
 the step asks for it, goes out from a Celery task after commit through Django's email
-backend, through the dispatch email adapter (dispatch.adapters.send_email). Users have no
+backend, through the dispatch email adapter (messaging.adapters.send_email). Users have no
 phone or pager numbers on record, so those channels are for resources, not for people
 notified here.
 """
@@ -13,8 +13,8 @@ from celery import current_app
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from dispatch import adapters
 from escalation.models import Channel, EscalationEvent
+from messaging import adapters
 
 logger = logging.getLogger(__name__)
 

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from core.errors import Invalid, InvalidTransition
 from escalation import notify
 from escalation.errors import NothingToAcknowledge
 from escalation.models import (
@@ -24,68 +25,13 @@ from escalation.models import (
     EscalationEvent,
     EscalationPolicy,
     Level,
-    SlaTimer,
-    TimerKind,
     Trigger,
 )
-from incidents import events
+from incidents import clock, events
 from incidents import services as incident_services
-from incidents.errors import IncidentInvalid, InvalidTransition
-from incidents.models import EventKind, Incident, Priority, RecordType, Status
+from incidents.models import EventKind, Incident, RecordType, SlaTimer, Status, TimerKind
 
 logger = logging.getLogger(__name__)
-
-
-def _targets(priority: Priority) -> dict[str, object]:
-    return {
-        TimerKind.RESPONSE: priority.response_target,
-        TimerKind.RESOLUTION: priority.resolution_target,
-        TimerKind.CUSTOMER_UPDATE: priority.update_interval,
-    }
-
-
-def start_timers(*, incident: Incident, at: datetime) -> list[SlaTimer]:
-    """Start the incident's timers from its priority's targets (incidents only)."""
-    if incident.record_type != RecordType.INCIDENT:
-        return []
-    timers = [
-        SlaTimer(incident=incident, kind=kind, target=target, started_at=at, due_at=at + target)
-        for kind, target in _targets(incident.priority).items()
-    ]
-    return SlaTimer.objects.bulk_create(timers)
-
-
-def retarget_timers(*, incident: Incident) -> None:
-    """A new priority moves the deadlines of the timers that have not been met."""
-    targets = _targets(incident.priority)
-    for timer in incident.timers.select_for_update().filter(met_at__isnull=True):
-        timer.target = targets[timer.kind]
-        timer.recompute_due()
-        timer.save(update_fields=["target", "due_at"])
-    schedule_steps(incident=incident)
-
-
-def pause_timers(*, incident: Incident, at: datetime) -> None:
-    """On hold: the clocks stop until the incident is worked again."""
-    incident.timers.filter(met_at__isnull=True, paused_at__isnull=True).update(paused_at=at)
-    schedule_steps(incident=incident)
-
-
-def resume_timers(*, incident: Incident, at: datetime) -> None:
-    for timer in incident.timers.select_for_update().filter(
-        met_at__isnull=True, paused_at__isnull=False
-    ):
-        timer.paused_total += at - timer.paused_at
-        timer.paused_at = None
-        timer.recompute_due()
-        timer.save(update_fields=["paused_total", "paused_at", "due_at"])
-    schedule_steps(incident=incident)
-
-
-def meet_timers(*, incident: Incident, kinds: list[str], at: datetime) -> None:
-    """Stop the clocks of these kinds: met, or no longer owed (a cancelled incident)."""
-    incident.timers.filter(kind__in=kinds, met_at__isnull=True).update(met_at=at)
-    schedule_steps(incident=incident)
 
 
 # --- Entering a policy and scheduling its timer steps ---
@@ -191,6 +137,12 @@ def _next_repetition(incident: Incident, step_id: int) -> int:
 
 
 # --- Firing ---
+
+
+def on_reopened(*, incident: Incident, actor, at: datetime, reason: str) -> None:
+    fire_event_trigger(
+        incident=incident, trigger=Trigger.REOPENED, at=at, actor=actor, reason=reason
+    )
 
 
 def fire_event_trigger(
@@ -429,14 +381,6 @@ def _fire_due(*, due: EscalationDue, incident: Incident, at: datetime) -> bool:
 # --- What supervisors and agents do ---
 
 
-def _lock(incident_id: int) -> Incident:
-    return (
-        Incident.objects.select_for_update(of=("self",))
-        .select_related("priority", "category")
-        .get(pk=incident_id)
-    )
-
-
 def _escalation_of(incident: Incident, *, at: datetime) -> Escalation:
     """The incident's running escalation (an incident logged before the engine had none)."""
     escalation, _ = Escalation.objects.get_or_create(incident=incident, defaults={"entered_at": at})
@@ -446,7 +390,7 @@ def _escalation_of(incident: Incident, *, at: datetime) -> Escalation:
 @transaction.atomic
 def acknowledge_escalations(*, incident_id: int, actor) -> list[EscalationEvent]:
     """A supervisor has seen the incident's escalations: stop their repeats."""
-    incident = _lock(incident_id)
+    incident = incident_services.lock_incident(incident_id, None)
     waiting = list(EscalationEvent.objects.filter(incident=incident, awaiting_ack=True))
     if not waiting:
         raise NothingToAcknowledge(
@@ -474,8 +418,8 @@ def escalate_manually(*, incident_id: int, actor, reason: str, team: str = "") -
     """An agent or supervisor escalates: one level up, or to a specialist team if named."""
     reason, team = reason.strip(), team.strip()
     if not reason:
-        raise IncidentInvalid({"reason": ["Say why the incident needs escalating."]})
-    incident = _lock(incident_id)
+        raise Invalid({"reason": ["Say why the incident needs escalating."]})
+    incident = incident_services.lock_incident(incident_id, None)
     if not incident.is_open:
         raise InvalidTransition(f"{incident.reference} is {incident.status}: reopen it first.")
     now = timezone.now()
@@ -527,7 +471,7 @@ def reapply_policy(*, incident_id: int, actor, reason: str = "") -> Escalation:
 
     Steps keep their ids across edits, so a step that already fired does not fire again.
     """
-    incident = _lock(incident_id)
+    incident = incident_services.lock_incident(incident_id, None)
     if not incident.is_open:
         raise InvalidTransition(f"{incident.reference} is {incident.status}: reopen it first.")
     now = timezone.now()
@@ -558,14 +502,14 @@ def acknowledge_incident(*, incident_id: int, actor) -> Incident:
 
     Until dispatching a resource exists this is how the response clock stops.
     """
-    incident = _lock(incident_id)
+    incident = incident_services.lock_incident(incident_id, None)
     response = SlaTimer.objects.filter(
         incident=incident, kind=TimerKind.RESPONSE, met_at__isnull=True
     ).first()
     if response is None or not incident.is_open:
         raise NothingToAcknowledge(f"{incident.reference} has no response target running.")
     now = timezone.now()
-    meet_timers(incident=incident, kinds=[TimerKind.RESPONSE], at=now)
+    clock.meet_timers(incident=incident, kinds=[TimerKind.RESPONSE], at=now)
     events.record(
         incident=incident,
         kind=EventKind.INCIDENT_ACKNOWLEDGED,
@@ -573,54 +517,3 @@ def acknowledge_incident(*, incident_id: int, actor) -> Incident:
         data={"response_due_at": response.due_at.isoformat()},
     )
     return incident
-
-
-def reset_customer_update_timer(*, incident: Incident, at: datetime) -> SlaTimer | None:
-    """The customer was just updated: the next update is due one update interval from `at`.
-
-    A stopped timer (the incident is resolved or cancelled) stays stopped; a paused one (on
-    hold) restarts paused, so its clock runs again only when the incident is worked again.
-    """
-    timer = (
-        incident.timers.select_for_update()
-        .filter(kind=TimerKind.CUSTOMER_UPDATE, met_at__isnull=True)
-        .first()
-    )
-    if timer is None:
-        return None
-    timer.target = incident.priority.update_interval
-    timer.started_at = at
-    timer.paused_total = timedelta()
-    if timer.paused_at is not None:
-        timer.paused_at = at
-    timer.recompute_due()
-    timer.save(update_fields=["target", "started_at", "paused_total", "paused_at", "due_at"])
-    schedule_steps(incident=incident)
-    return timer
-
-
-def reopen_timers(*, incident: Incident, at: datetime) -> None:
-    """A reopened incident owes the customer a fix again.
-
-    The resolution clock resumes where it stopped: the time spent resolved counts as a
-    pause, so a fix that did not hold is measured against the original target, not a fresh
-    one. The customer-update clock starts a new interval from now. The response timer stays
-    met: the first response already happened.
-    """
-    for timer in incident.timers.select_for_update().filter(
-        kind__in=[TimerKind.RESOLUTION, TimerKind.CUSTOMER_UPDATE], met_at__isnull=False
-    ):
-        if timer.kind == TimerKind.RESOLUTION:
-            stopped_at = timer.paused_at or timer.met_at
-            timer.paused_total += at - stopped_at
-        else:
-            timer.target = incident.priority.update_interval
-            timer.started_at = at
-            timer.paused_total = timedelta()
-        timer.paused_at = None
-        timer.met_at = None
-        timer.recompute_due()
-        timer.save(
-            update_fields=["target", "started_at", "paused_total", "paused_at", "met_at", "due_at"]
-        )
-    schedule_steps(incident=incident)

@@ -7,11 +7,11 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from core import refusals
+from core.errors import DomainError, Invalid
 from escalation import selectors, services
 from escalation.forms import EscalateForm, ReasonForm
 from escalation.models import Level
-from incidents import refusals
-from incidents.errors import IncidentError, IncidentInvalid
 from incidents.models import Incident
 
 
@@ -47,7 +47,7 @@ def _acknowledge_incident(incident, actor, request):
 def _escalate(incident, actor, request):
     form = EscalateForm(request.POST)
     if not form.is_valid():
-        raise IncidentInvalid({f: list(e) for f, e in form.errors.items()})
+        raise Invalid({f: list(e) for f, e in form.errors.items()})
     data = form.cleaned_data
     services.escalate_manually(
         incident_id=incident.pk,
@@ -86,7 +86,7 @@ def escalation_action(request, pk: int, action: str):
     incident = get_object_or_404(Incident, pk=pk)
     try:
         call(incident, request.user, request)
-    except IncidentError as refused:
+    except DomainError as refused:
         refusals.flash(request, refused)
     else:
         messages.success(request, done)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dispatch.consumers import BoardConsumer
+from board.consumers import BoardConsumer
 
 websocket_urlpatterns = [
     path("ws/board/", BoardConsumer.as_asgi()),

@@ -36,9 +36,15 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_htmx",
     "channels",
+    "core",
     "incidents",
+    "messaging",
+    "customer_care",
     "dispatch",
     "escalation",
+    "board",
+    # Last: its ready() connects the hooks once every app is loaded (incidentdesk/wiring.py).
+    "incidentdesk",
 ]
 
 MIDDLEWARE = [
@@ -136,7 +142,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
     "close-resolved-without-confirmation": {
-        "task": "incidents.close_unconfirmed",
+        "task": "customer_care.close_unconfirmed",
         "schedule": 900.0,
     },
 }
@@ -155,7 +161,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "incidentdesk.api_errors.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "IncidentDesk API",
@@ -171,9 +177,9 @@ SPECTACULAR_SETTINGS = {
         "DispatchStatusEnum": "dispatch.models.DispatchStatus",
         "DeliveryStatusEnum": "dispatch.models.DeliveryStatus",
         "MessageKindEnum": "dispatch.models.MessageKind",
-        "ChannelEnum": "dispatch.models.Channel",
+        "ChannelEnum": "messaging.channels.Channel",
         # Customer care: an update's channel and delivery are the caller's, not a resource's.
-        "CustomerUpdateChannelEnum": "incidents.care_models.UpdateChannel",
+        "CustomerUpdateChannelEnum": "customer_care.models.UpdateChannel",
     },
 }
 
@@ -218,7 +224,7 @@ CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 DUPLICATE_WINDOW_MINUTES = env.int("DUPLICATE_WINDOW_MINUTES", default=120)
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
 
-# Customer care (incidents/care.py).
+# Customer care (customer_care/services.py).
 CLOSE_WITHOUT_CONFIRMATION_AFTER_DAYS = env.int("CLOSE_WITHOUT_CONFIRMATION_AFTER_DAYS", default=3)
 SATISFACTION_LINK_DAYS = env.int("SATISFACTION_LINK_DAYS", default=14)
 # The address customers reach the public pages at, for links in emails.

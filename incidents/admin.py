@@ -11,10 +11,11 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
+from core.admin import ReadOnlyAdmin
+from core.errors import Conflict, Invalid
+from core.formatting import humane_duration
 from incidents import selectors, services
 from incidents.admin_forms import MatrixGridForm
-from incidents.errors import Conflict, IncidentInvalid
-from incidents.formatting import humane_duration
 from incidents.models import (
     Category,
     IdempotencyKey,
@@ -35,19 +36,6 @@ def colour_swatch(priority: Priority) -> str:
         priority.colour,
         priority.code,
     )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written only by services: admins look, never add, change or delete."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ImpactLevel, UrgencyLevel)
@@ -127,7 +115,7 @@ class PriorityMatrixAdmin(admin.ModelAdmin):
                 )
             except Conflict as conflict:
                 form.add_error(None, str(conflict))
-            except IncidentInvalid as refused:
+            except Invalid as refused:
                 for problems in refused.errors.values():
                     for problem in problems:
                         form.add_error(None, problem)
@@ -233,7 +221,3 @@ class MatrixCellAdmin(ReadOnlyAdmin):
     @admin.display(description="priority", ordering="priority__rank")
     def priority_swatch(self, cell):
         return colour_swatch(cell.priority)
-
-
-# Customer care (resolution, closure, satisfaction) registers its read-only admins.
-from incidents import care_admin  # noqa: E402, F401

@@ -10,20 +10,18 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
-    inline_serializer,
 )
-from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, NotFound, ParseError, ValidationError
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from core.api import API_PERMISSIONS, CONFLICT, ERROR, FIELD_ERRORS, JSONBodyParser
 from incidents import selectors, services
-from incidents.care_api import CARE_PERMS, CustomerCareActions
 from incidents.events import event_message
 from incidents.models import IdempotencyKey, Incident, Priority
 from incidents.serializers import (
@@ -50,16 +48,6 @@ IDEMPOTENCY_KEY_MAX_LENGTH = IdempotencyKey._meta.get_field("key").max_length
 IF_MATCH = re.compile(r'(?:W/)?"(\d{1,10})"|(\d{1,10})')
 
 
-class JSONBodyParser(JSONParser):
-    """JSON, where nesting too deep for the decoder is a 400 like any other bad JSON."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise ParseError("JSON parse error - the body is nested too deeply.") from None
-
-
 class PreconditionRequired(APIException):
     status_code = status.HTTP_428_PRECONDITION_REQUIRED
     default_code = "precondition_required"
@@ -67,26 +55,6 @@ class PreconditionRequired(APIException):
         'Send the version you last read, as an If-Match header (If-Match: "3") or '
         '"version" in the body, so a change someone made meanwhile is not overwritten.'
     )
-
-
-class ModelPermissionsByAction(permissions.BasePermission):
-    """The Django model permissions each action needs, named by the view in `required_perms`.
-
-    A handler the view does not name is refused, so a new endpoint is closed until it says
-    what it needs; a method the view has no handler for goes on to its 405.
-    """
-
-    def has_permission(self, request, view):
-        if request.method == "OPTIONS":
-            return True
-        method = "get" if request.method == "HEAD" else request.method.lower()
-        handler = getattr(view, "action", None) or method
-        if handler in view.required_perms:
-            return request.user.has_perms(view.required_perms[handler])
-        return not hasattr(view, handler)
-
-
-API_PERMISSIONS = [permissions.IsAuthenticated, ModelPermissionsByAction]
 
 
 class IncidentPagination(PageNumberPagination):
@@ -143,22 +111,6 @@ def etag_header(status_code: int) -> OpenApiParameter:
     )
 
 
-ERROR = inline_serializer("Error", {"detail": serializers.CharField()})
-FIELD_ERRORS = OpenApiResponse(
-    OpenApiTypes.OBJECT, description="Invalid input: each field named with its messages."
-)
-CONFLICT = OpenApiResponse(
-    inline_serializer(
-        "Conflict",
-        {
-            "detail": serializers.CharField(),
-            "current_version": serializers.IntegerField(
-                required=False, help_text="Sent when someone else changed it meanwhile."
-            ),
-        },
-    ),
-    description="Changed by someone else since you read it, or a transition not allowed now.",
-)
 NOT_FOUND = OpenApiResponse(ERROR, description="No such incident.")
 CHANGED = {
     200: IncidentDetailSerializer,
@@ -178,63 +130,20 @@ def _change(request_serializer, description: str):
     )
 
 
-@extend_schema_view(
-    list=extend_schema(
-        parameters=[IncidentFilterSerializer], description="Incidents, newest first."
-    ),
-    retrieve=extend_schema(
-        responses={200: IncidentDetailSerializer, 404: NOT_FOUND}, parameters=[etag_header(200)]
-    ),
-)
-class IncidentViewSet(
-    CustomerCareActions,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
-):
+class IncidentActions(viewsets.GenericViewSet):
+    """What every viewset of actions on one incident shares (this app's and customer care's):
+    the incident by id (404 first), the checked body with the version read, the answer."""
+
     queryset = selectors.incidents_for_list()
-    serializer_class = IncidentSerializer
     parser_classes = [JSONBodyParser]
     permission_classes = API_PERMISSIONS
-    pagination_class = IncidentPagination
     lookup_value_regex = r"[0-9]{1,18}"
-    required_perms = {
-        "list": VIEW,
-        "retrieve": VIEW,
-        "events": VIEW,
-        "create": ["incidents.add_incident"],
-        "partial_update": CHANGE,
-        "change_status": CHANGE,
-        "reprioritise": [*CHANGE, "incidents.reprioritise_incident"],
-        "link": CHANGE,
-        "unlink": CHANGE,
-        "confirm_details": CHANGE,
-        **CARE_PERMS,
-    }
-
-    def get_queryset(self):
-        filters = IncidentFilterSerializer(data=self.request.query_params)
-        filters.is_valid(raise_exception=True)
-        wanted = filters.validated_data
-        incidents = (
-            selectors.open_incidents() if wanted.get("open") else selectors.incidents_for_list()
-        )
-        if "status" in wanted:
-            incidents = incidents.filter(status=wanted["status"])
-        if "priority" in wanted:
-            incidents = incidents.filter(priority__code=wanted["priority"])
-        if "category" in wanted:
-            incidents = incidents.filter(category__slug=wanted["category"])
-        return selectors.search(incidents, wanted.get("q", ""))
 
     def get_object(self):
         try:
             return selectors.incident_detail(int(self.kwargs["pk"]))
         except Incident.DoesNotExist:
             raise NotFound("There is no such incident.") from None
-
-    def retrieve(self, request, *args, **kwargs):
-        return self._answer(self.get_object())
 
     def _answer(self, incident: Incident, *, status_code=status.HTTP_200_OK, headers=None):
         headers = {"ETag": etag(incident), **(headers or {})}
@@ -252,6 +161,53 @@ class IncidentViewSet(
         body = self._validated(serializer_class)
         body["version"] = expected_version(self.request, body.get("version"))
         return incident, body
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[IncidentFilterSerializer], description="Incidents, newest first."
+    ),
+    retrieve=extend_schema(
+        responses={200: IncidentDetailSerializer, 404: NOT_FOUND}, parameters=[etag_header(200)]
+    ),
+)
+class IncidentViewSet(
+    IncidentActions,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+):
+    serializer_class = IncidentSerializer
+    pagination_class = IncidentPagination
+    required_perms = {
+        "list": VIEW,
+        "retrieve": VIEW,
+        "events": VIEW,
+        "create": ["incidents.add_incident"],
+        "partial_update": CHANGE,
+        "change_status": CHANGE,
+        "reprioritise": [*CHANGE, "incidents.reprioritise_incident"],
+        "link": CHANGE,
+        "unlink": CHANGE,
+        "confirm_details": CHANGE,
+    }
+
+    def get_queryset(self):
+        filters = IncidentFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        wanted = filters.validated_data
+        incidents = (
+            selectors.open_incidents() if wanted.get("open") else selectors.incidents_for_list()
+        )
+        if "status" in wanted:
+            incidents = incidents.filter(status=wanted["status"])
+        if "priority" in wanted:
+            incidents = incidents.filter(priority__code=wanted["priority"])
+        if "category" in wanted:
+            incidents = incidents.filter(category__slug=wanted["category"])
+        return selectors.search(incidents, wanted.get("q", ""))
+
+    def retrieve(self, request, *args, **kwargs):
+        return self._answer(self.get_object())
 
     @extend_schema(
         request=IncidentInputSerializer,

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from incidents import care_demo, services
+from incidents import services
 from incidents.models import (
     Category,
     ImpactLevel,
@@ -253,11 +253,13 @@ SAMPLE_POSITIONS = {
 }
 
 
-def install_sample_incidents() -> int:
-    """A few open incidents so the lists are not empty on first look (once only)."""
-    if Incident.objects.exists():
-        return 0
+def install_sample_incidents():
+    """A few open incidents so the lists are not empty on first look (once only).
+
+    Returns the agent who logged them and how many were logged (0: there were incidents)."""
     agent = get_user_model().objects.get(username="agent")
+    if Incident.objects.exists():
+        return agent, 0
     for (
         channel,
         name,
@@ -286,5 +288,4 @@ def install_sample_incidents() -> int:
             latitude=SAMPLE_POSITIONS[location][0],
             longitude=SAMPLE_POSITIONS[location][1],
         )
-    care_demo.install_care_samples(actor=agent)
-    return len(SAMPLE_CALLS)
+    return agent, len(SAMPLE_CALLS)

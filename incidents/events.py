@@ -1,4 +1,4 @@
-"""Timeline rows: the one place an IncidentEvent is written and handed to the publisher."""
+"""Timeline rows: the one place an IncidentEvent is written (and announced as `event_recorded`)."""
 
 from datetime import date, datetime
 from decimal import Decimal
@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Max, Model
 
-from incidentdesk import realtime
+from core import hooks
 from incidents.models import Incident, IncidentEvent
 
 # Any constant: the key of the PostgreSQL advisory lock that orders the timeline.
@@ -33,7 +33,7 @@ def record(
     event = IncidentEvent.objects.create(
         incident=incident, kind=kind, actor=actor, data=data or {}, rationale=rationale
     )
-    realtime.publish({**event_message(event), "prev_id": previous_id}, incident_id=incident.pk)
+    hooks.emit("event_recorded", event=event, prev_id=previous_id)
     return event
 
 

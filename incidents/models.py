@@ -1,10 +1,20 @@
-"""Incidents, the impact/urgency priority matrix, and the append-only timeline."""
+"""Incidents, the impact/urgency priority matrix, the append-only timeline, the SLA clocks."""
+
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+from incidents.lifecycle import (
+    CARE_STATUSES,
+    OPEN_STATUSES,
+    TRANSITIONS,
+    Status,
+    TimerKind,
+)
 
 
 class AssessmentLevel(models.Model):
@@ -129,47 +139,6 @@ class ContactChannel(models.TextChoices):
     WEB = "web", "Web form"
 
 
-class Status(models.TextChoices):
-    LOGGED = "logged", "Logged"
-    DISPATCHED = "dispatched", "Dispatched"
-    IN_PROGRESS = "in_progress", "In progress"
-    ON_HOLD = "on_hold", "On hold"
-    RESOLVED = "resolved", "Resolved"
-    CLOSED = "closed", "Closed"
-    REOPENED = "reopened", "Reopened"
-    CANCELLED = "cancelled", "Cancelled"
-
-
-_WORKING = {
-    Status.DISPATCHED,
-    Status.IN_PROGRESS,
-    Status.ON_HOLD,
-    Status.RESOLVED,
-    Status.CANCELLED,
-}
-
-# The lifecycle in product.md: every status an incident may move to from each status.
-TRANSITIONS: dict[str, frozenset[str]] = {
-    Status.LOGGED: frozenset(_WORKING),
-    Status.DISPATCHED: frozenset(
-        {Status.IN_PROGRESS, Status.ON_HOLD, Status.RESOLVED, Status.CANCELLED}
-    ),
-    Status.IN_PROGRESS: frozenset({Status.ON_HOLD, Status.RESOLVED, Status.CANCELLED}),
-    Status.ON_HOLD: frozenset({Status.IN_PROGRESS, Status.RESOLVED, Status.CANCELLED}),
-    Status.RESOLVED: frozenset({Status.CLOSED, Status.REOPENED}),
-    Status.CLOSED: frozenset({Status.REOPENED}),
-    Status.REOPENED: frozenset(_WORKING),
-    Status.CANCELLED: frozenset(),
-}
-# Moving to these needs a written reason on the timeline.
-REASON_REQUIRED = frozenset({Status.CANCELLED, Status.REOPENED, Status.ON_HOLD})
-CLOSED_STATUSES = frozenset({Status.CLOSED, Status.CANCELLED})
-# Reached only through their own services in incidents/care.py, which record what the
-# standard asks for (resolution notes and code, the customer's confirmation, a reason).
-CARE_STATUSES = {Status.RESOLVED: "resolve", Status.CLOSED: "close", Status.REOPENED: "reopen"}
-OPEN_STATUSES = frozenset(set(Status) - CLOSED_STATUSES)
-
-
 class Incident(models.Model):
     record_type = models.CharField(
         max_length=20, choices=RecordType.choices, default=RecordType.INCIDENT
@@ -289,7 +258,7 @@ class EventKind(models.TextChoices):
     UNLINKED = "unlinked", "Unlinked from parent"
     CHILD_LINKED = "child_linked", "Call linked"
     CHILD_UNLINKED = "child_unlinked", "Call unlinked"
-    # Customer care, resolution and closure (incidents/care.py).
+    # Customer care, resolution and closure (customer_care/services.py).
     CUSTOMER_UPDATED = "customer_updated", "Customer updated"
     CUSTOMER_UPDATE_QUEUED = "customer_update_queued", "Customer update queued"
     CUSTOMER_UPDATE_FAILED = "customer_update_failed", "Customer update failed to send"
@@ -358,11 +327,40 @@ class IdempotencyKey(models.Model):
         return self.key
 
 
-# The customer-care models live in their own module to keep this one readable.
-from incidents.care_models import (  # noqa: E402, F401
-    Closure,
-    CustomerUpdate,
-    Resolution,
-    Satisfaction,
-    SatisfactionLink,
-)
+class SlaTimer(models.Model):
+    """An SLA clock: started at received_at, paused on hold, met by a real response."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timers")
+    kind = models.CharField(max_length=20, choices=TimerKind.choices)
+    target = models.DurationField()
+    started_at = models.DateTimeField()
+    paused_at = models.DateTimeField(null=True, blank=True)
+    paused_total = models.DurationField(default=timedelta)
+    # started_at + target + paused_total, stored so due work is one index range scan.
+    due_at = models.DateTimeField()
+    met_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        # Moved from the escalation app; the table keeps its name.
+        db_table = "escalation_slatimer"
+        ordering = ["due_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "kind"], name="one_timer_per_kind")
+        ]
+        indexes = [
+            models.Index(
+                fields=["due_at"],
+                name="running_timers_by_due",
+                condition=Q(met_at__isnull=True, paused_at__isnull=True),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} due {self.due_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def running(self) -> bool:
+        return self.met_at is None and self.paused_at is None
+
+    def recompute_due(self) -> None:
+        self.due_at = self.started_at + self.target + self.paused_total

@@ -14,7 +14,7 @@ AGENT = [
     "incidents.view_priority",
     "incidents.view_prioritymatrix",
     "incidents.view_matrixcell",
-    "escalation.view_slatimer",
+    "incidents.view_slatimer",
 ]
 INCIDENT_SUPERVISOR = ["incidents.reprioritise_incident", "incidents.view_board"]
 # Agents see resources, dispatches and messages (to tell a caller help is on its way);
@@ -49,7 +49,15 @@ ESCALATION_SUPERVISOR = [
 AGENT = [*AGENT, *DISPATCH_AGENT, *ESCALATION_AGENT]
 SUPERVISOR = [*AGENT, *INCIDENT_SUPERVISOR, *DISPATCH_SUPERVISOR, *ESCALATION_SUPERVISOR]
 # The Admin group may do everything in these apps.
-ADMIN_APPS = ["incidents", "escalation", "dispatch", "auth", "authtoken"]
+ADMIN_APPS = [
+    "incidents",
+    "customer_care",
+    "messaging",
+    "escalation",
+    "dispatch",
+    "auth",
+    "authtoken",
+]
 
 
 def install_roles(*, group_model, permission_model, strict: bool = True) -> None:

@@ -8,18 +8,18 @@ from django.conf import settings
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from escalation.models import SlaTimer, TimerKind
 from incidents.errors import MatrixIncomplete
+from incidents.lifecycle import CLOSED_STATUSES
 from incidents.models import (
-    CLOSED_STATUSES,
     Category,
-    CustomerUpdate,
     ImpactLevel,
     Incident,
     IncidentEvent,
     MatrixCell,
     Priority,
     PriorityMatrix,
+    SlaTimer,
+    TimerKind,
     UrgencyLevel,
     pk_from_reference,
 )
@@ -129,7 +129,7 @@ def active_categories() -> QuerySet[Category]:
     return Category.objects.filter(active=True).select_related("default_impact")
 
 
-# ---- Customer care --------------------------------------------------------------------------
+# ---- The customer-update clock --------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -165,17 +165,3 @@ def with_next_update_due(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
         paused_at__isnull=True,
     ).values("due_at")[:1]
     return incidents.annotate(next_update_due=Subquery(due))
-
-
-def customer_updates(incident: Incident) -> QuerySet[CustomerUpdate]:
-    return incident.customer_updates.select_related("actor", "via_parent")
-
-
-def care_record(incident: Incident) -> dict:
-    """What the incident page and the API show of resolution, closure and satisfaction."""
-    return {
-        "resolution": incident.resolutions.select_related("resolved_by").first(),
-        "closure": incident.closures.select_related("closed_by").first(),
-        "satisfaction": list(incident.satisfaction.select_related("recorded_by")),
-        "survey": incident.satisfaction_links.order_by("-created_at").first(),
-    }

@@ -13,7 +13,6 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
 
-from escalation.models import SlaTimer
 from incidents import selectors, services
 from incidents.models import (
     Category,
@@ -23,6 +22,7 @@ from incidents.models import (
     Incident,
     Priority,
     RecordType,
+    SlaTimer,
     Status,
     UrgencyLevel,
     pk_from_reference,

@@ -11,18 +11,12 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from escalation import services as timers
-from escalation.models import TimerKind
+from core import hooks
+from core.errors import Conflict, IdempotencyMismatch, Invalid, InvalidTransition
+from incidents import clock as timers
 from incidents import events, selectors
-from incidents.errors import (
-    Conflict,
-    IdempotencyMismatch,
-    IncidentInvalid,
-    InvalidTransition,
-)
+from incidents.lifecycle import CARE_STATUSES, REASON_REQUIRED, STOPS_TIMERS
 from incidents.models import (
-    CARE_STATUSES,
-    REASON_REQUIRED,
     Category,
     EventKind,
     IdempotencyKey,
@@ -125,7 +119,7 @@ def log_incident(
             return earlier
     errors = missing_fields(values)
     if errors:
-        raise IncidentInvalid(errors)
+        raise Invalid(errors)
     try:
         with transaction.atomic():
             incident = _create(actor=actor, values=values)
@@ -205,11 +199,11 @@ def _create(*, actor, values: dict) -> Incident:
     )
     if parent is not None:
         _record_child_linked(parent=parent, child=incident, actor=actor, rationale="")
-    timers.enter_policy(incident=incident, at=now)
+    hooks.emit("incident_logged", incident=incident, at=now)
     return incident
 
 
-def _locked(incident_id: int, expected_version: int | None) -> Incident:
+def lock_incident(incident_id: int, expected_version: int | None) -> Incident:
     incident = (
         Incident.objects.select_for_update(of=("self",))
         .select_related("priority", "impact", "urgency", "category")
@@ -220,7 +214,7 @@ def _locked(incident_id: int, expected_version: int | None) -> Incident:
     return incident
 
 
-def _save(incident: Incident, fields: list[str]) -> None:
+def save_incident(incident: Incident, fields: list[str]) -> None:
     incident.version += 1
     incident.save(update_fields=[*fields, "version", "updated_at"])
 
@@ -232,8 +226,8 @@ def update_incident(
     """Edit details. A stale expected_version is refused with Conflict, never overwritten."""
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
-        raise IncidentInvalid({f: ["This field cannot be changed here."] for f in sorted(unknown)})
-    incident = _locked(incident_id, expected_version)
+        raise Invalid({f: ["This field cannot be changed here."] for f in sorted(unknown)})
+    incident = lock_incident(incident_id, expected_version)
     changed = {
         field: [events.jsonable(getattr(incident, field)), events.jsonable(value)]
         for field, value in changes.items()
@@ -243,10 +237,10 @@ def update_incident(
         return incident
     errors = missing_fields({**_fields_of(incident), **changes})
     if errors:
-        raise IncidentInvalid(errors)
+        raise Invalid(errors)
     for field in changed:
         setattr(incident, field, changes[field])
-    _save(incident, list(changed))
+    save_incident(incident, list(changed))
     events.record(
         incident=incident,
         kind=EventKind.UPDATED,
@@ -260,10 +254,10 @@ def update_incident(
 @transaction.atomic
 def confirm_details(*, incident_id: int, actor, expected_version: int | None = None) -> Incident:
     """The agent read the details back to the caller and the caller agreed."""
-    incident = _locked(incident_id, expected_version)
+    incident = lock_incident(incident_id, expected_version)
     if incident.details_confirmed_at is None:
         incident.details_confirmed_at = timezone.now()
-        _save(incident, ["details_confirmed_at"])
+        save_incident(incident, ["details_confirmed_at"])
         events.record(incident=incident, kind=EventKind.DETAILS_CONFIRMED, actor=actor)
     return incident
 
@@ -277,9 +271,9 @@ def change_status(
     reason: str = "",
     expected_version: int | None = None,
 ) -> Incident:
-    incident = _locked(incident_id, expected_version)
+    incident = lock_incident(incident_id, expected_version)
     from_status = incident.status
-    _check_transition(incident, to_status)
+    check_transition(incident, to_status)
     if to_status in CARE_STATUSES:
         raise InvalidTransition(
             f"Use “{CARE_STATUSES[to_status]}” to mark {incident.reference} "
@@ -287,8 +281,8 @@ def change_status(
         )
     reason = reason.strip()
     if to_status in REASON_REQUIRED and not reason:
-        raise IncidentInvalid({"reason": [f"Give a reason to mark it {_label(to_status)}."]})
-    _apply_status(incident, to_status, at=timezone.now())
+        raise Invalid({"reason": [f"Give a reason to mark it {_label(to_status)}."]})
+    apply_status(incident, to_status, at=timezone.now())
     events.record(
         incident=incident,
         kind=EventKind.STATUS_CHANGED,
@@ -299,16 +293,7 @@ def change_status(
     return incident
 
 
-# Which SLA clocks a move stops: the first response, or everything still owed.
-STOPS_TIMERS = {
-    Status.DISPATCHED: [TimerKind.RESPONSE],
-    Status.IN_PROGRESS: [TimerKind.RESPONSE],
-    Status.RESOLVED: list(TimerKind),
-    Status.CANCELLED: list(TimerKind),
-}
-
-
-def _check_transition(incident: Incident, to_status: str) -> None:
+def check_transition(incident: Incident, to_status: str) -> None:
     """TRANSITIONS is the one map of allowed moves; every status change asks it here."""
     if not incident.can_move_to(to_status):
         raise InvalidTransition(
@@ -318,7 +303,7 @@ def _check_transition(incident: Incident, to_status: str) -> None:
         )
 
 
-def _apply_status(incident: Incident, to_status: str, *, at: datetime) -> None:
+def apply_status(incident: Incident, to_status: str, *, at: datetime) -> None:
     """Make an already checked move and set the SLA clocks to match."""
     if incident.status == Status.ON_HOLD:
         timers.resume_timers(incident=incident, at=at)
@@ -328,7 +313,7 @@ def _apply_status(incident: Incident, to_status: str, *, at: datetime) -> None:
     if stopped:
         timers.meet_timers(incident=incident, kinds=stopped, at=at)
     incident.status = to_status
-    _save(incident, ["status"])
+    save_incident(incident, ["status"])
 
 
 def _label(status: str) -> str:
@@ -347,8 +332,8 @@ def reprioritise(
 ) -> Incident:
     """New impact and urgency, priority recomputed from the matrix, with a mandatory reason."""
     if not reason.strip():
-        raise IncidentInvalid({"reason": ["Say why the priority changes."]})
-    incident = _locked(incident_id, expected_version)
+        raise Invalid({"reason": ["Say why the priority changes."]})
+    incident = lock_incident(incident_id, expected_version)
     if not incident.is_open:
         raise InvalidTransition(f"{incident.reference} is {incident.status}: reopen it first.")
     cell, matrix = selectors.matrix_cell(impact=impact, urgency=urgency)
@@ -360,7 +345,9 @@ def reprioritise(
     incident.impact, incident.urgency, incident.priority = impact, urgency, cell.priority
     incident.matrix_version = matrix.version
     incident.priority_justification = reason.strip()
-    _save(incident, ["impact", "urgency", "priority", "matrix_version", "priority_justification"])
+    save_incident(
+        incident, ["impact", "urgency", "priority", "matrix_version", "priority_justification"]
+    )
     timers.retarget_timers(incident=incident)
     events.record(
         incident=incident,
@@ -382,13 +369,13 @@ def raise_priority(*, incident_id: int, actor, reason: str) -> Incident:
 
     Impact and urgency stay as assessed; the timeline says the escalation raised it.
     """
-    incident = _locked(incident_id, None)
+    incident = lock_incident(incident_id, None)
     higher = Priority.objects.filter(rank__lt=incident.priority.rank).order_by("-rank").first()
     if higher is None or not incident.is_open:
         return incident
     before = incident.priority.code
     incident.priority = higher
-    _save(incident, ["priority"])
+    save_incident(incident, ["priority"])
     timers.retarget_timers(incident=incident)
     events.record(
         incident=incident,
@@ -402,9 +389,9 @@ def raise_priority(*, incident_id: int, actor, reason: str) -> Incident:
 
 def _check_parent(*, child: Incident | None, parent: Incident) -> None:
     if child is not None and child.pk == parent.pk:
-        raise IncidentInvalid({"parent": ["An incident cannot be linked to itself."]})
+        raise Invalid({"parent": ["An incident cannot be linked to itself."]})
     if parent.parent_id is not None:
-        raise IncidentInvalid(
+        raise Invalid(
             {
                 "parent": [
                     f"{parent.reference} is itself linked to {parent.parent.reference}: "
@@ -413,7 +400,7 @@ def _check_parent(*, child: Incident | None, parent: Incident) -> None:
             }
         )
     if child is not None and child.children.exists():
-        raise IncidentInvalid(
+        raise Invalid(
             {
                 "parent": [
                     f"{child.reference} has calls linked to it, "
@@ -422,7 +409,7 @@ def _check_parent(*, child: Incident | None, parent: Incident) -> None:
             }
         )
     if not parent.is_open:
-        raise IncidentInvalid({"parent": [f"{parent.reference} is {parent.status}."]})
+        raise Invalid({"parent": [f"{parent.reference} is {parent.status}."]})
 
 
 def _record_child_linked(*, parent: Incident, child: Incident, actor, rationale: str) -> None:
@@ -455,13 +442,13 @@ def link_to_parent(
     }
     incident, parent = locked.get(incident_id), locked.get(parent_id)
     if parent is None:
-        raise IncidentInvalid({"parent": ["There is no such incident to link to."]})
+        raise Invalid({"parent": ["There is no such incident to link to."]})
     if expected_version is not None and expected_version != incident.version:
         raise Conflict(reference=incident.reference, current_version=incident.version)
     if incident.parent_id == parent.pk:
         return incident
     if incident.parent_id is not None:
-        raise IncidentInvalid(
+        raise Invalid(
             {
                 "parent": [
                     f"{incident.reference} is already linked to "
@@ -471,7 +458,7 @@ def link_to_parent(
         )
     _check_parent(child=incident, parent=parent)
     incident.parent = parent
-    _save(incident, ["parent"])
+    save_incident(incident, ["parent"])
     events.record(
         incident=incident,
         kind=EventKind.LINKED,
@@ -488,13 +475,13 @@ def unlink(
     *, incident_id: int, actor, reason: str, expected_version: int | None = None
 ) -> Incident:
     if not reason.strip():
-        raise IncidentInvalid({"reason": ["Say why this call is not part of that incident."]})
-    incident = _locked(incident_id, expected_version)
+        raise Invalid({"reason": ["Say why this call is not part of that incident."]})
+    incident = lock_incident(incident_id, expected_version)
     parent = incident.parent
     if parent is None:
         return incident
     incident.parent = None
-    _save(incident, ["parent"])
+    save_incident(incident, ["parent"])
     events.record(
         incident=incident,
         kind=EventKind.UNLINKED,
@@ -524,7 +511,7 @@ def save_matrix(
     urgencies = set(UrgencyLevel.objects.values_list("pk", flat=True))
     expected = {(i, u) for i in impacts for u in urgencies}
     if set(cells) != expected:
-        raise IncidentInvalid(
+        raise Invalid(
             {
                 "matrix": [
                     "Every impact × urgency cell needs exactly one priority: "
@@ -534,7 +521,7 @@ def save_matrix(
         )
     priorities = set(Priority.objects.values_list("pk", flat=True))
     if not set(cells.values()) <= priorities:
-        raise IncidentInvalid({"matrix": ["A cell names a priority that does not exist."]})
+        raise Invalid({"matrix": ["A cell names a priority that does not exist."]})
     matrix = PriorityMatrix.objects.select_for_update().order_by("pk").first()
     current = matrix.version if matrix else 0
     if expected_version is not None and expected_version != current:

@@ -10,9 +10,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from escalation.views import incident_panel
-from incidents import care_views, refusals, selectors, services
-from incidents.errors import IncidentError, IncidentInvalid
+from core import refusals
+from core.errors import DomainError, Invalid
+from incidents import selectors, services
 from incidents.forms import (
     ConfirmForm,
     LinkForm,
@@ -63,9 +63,9 @@ def new_incident(request):
                 fingerprint=form.fingerprint(),
                 **form.service_arguments(),
             )
-        except IncidentInvalid as refused:
+        except Invalid as refused:
             refusals.add_to_form(form, refused)
-        except IncidentError as refused:
+        except DomainError as refused:
             form.add_error(None, str(refused))
         else:
             return redirect(f"{reverse('incidents:detail', args=[logged.incident.pk])}?new=1")
@@ -88,7 +88,7 @@ def new_incident_assist(request):
     if impact and urgency:
         try:
             preview, _ = selectors.matrix_cell(impact=impact, urgency=urgency)
-        except IncidentError as missing:
+        except DomainError as missing:
             problem = str(missing)
     duplicates = selectors.likely_duplicates(
         category=category, location=request.GET.get("location", "")[:255]
@@ -133,8 +133,7 @@ def incident_detail(request, pk: int):
             "link_form": LinkForm(initial=version),
             "unlink_form": UnlinkForm(initial=version),
             "confirm_form": ConfirmForm(initial=version),
-            **care_views.detail_context(incident),
-            "escalation": incident_panel(incident),
+            "update_due": selectors.customer_update_due(incident),
         },
     )
 
@@ -197,15 +196,22 @@ ACTIONS = {
     "link": (LinkForm, _link, "incidents.change_incident", "Linked."),
     "unlink": (UnlinkForm, _unlink, "incidents.change_incident", "Unlinked."),
     "confirm": (ConfirmForm, _confirm, "incidents.change_incident", "Details confirmed."),
-    **care_views.ACTIONS,
 }
 
 
 @require_POST
 def incident_action(request, pk: int, action: str):
-    if action not in ACTIONS:
+    return run_action(request, pk=pk, action=ACTIONS.get(action))
+
+
+def run_action(request, *, pk: int, action: tuple | None):
+    """One form posted from the incident page: check, call the service, say what happened.
+
+    `action` is (form class, service call, permission, what to say when it worked); the
+    customer-care pages post through here with their own."""
+    if action is None:
         raise Http404("No such action")
-    form_class, call, permission, done = ACTIONS[action]
+    form_class, call, permission, done = action
     if not request.user.has_perm(permission):
         raise PermissionDenied
     incident = get_object_or_404(Incident, pk=pk)
@@ -219,7 +225,7 @@ def incident_action(request, pk: int, action: str):
     else:
         try:
             result = call(incident, request.user, form.cleaned_data)
-        except IncidentError as refused:
+        except DomainError as refused:
             refusals.flash(request, refused)
         else:
             messages.success(request, done(result) if callable(done) else done)

@@ -3,7 +3,8 @@
 from django import template
 
 from dispatch import selectors
-from dispatch.models import Channel, ResourceGroup
+from dispatch.models import ResourceGroup
+from messaging.channels import Channel
 
 register = template.Library()
 

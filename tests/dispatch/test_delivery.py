@@ -9,12 +9,13 @@ from celery.contrib.testing.worker import start_worker
 from django.core import mail
 from django.test import override_settings
 
-from dispatch import adapters, services
+from dispatch import services
 from dispatch import tasks as _tasks  # noqa: F401 - registers the task with the worker
 from dispatch.models import DeliveryStatus, Message
 from incidentdesk.celery import app
 from incidents import demo
 from incidents.models import EventKind
+from messaging import adapters
 from tests.factories import log, resource, send
 
 SECRET = "s" * 32

@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
+from core.errors import Invalid, InvalidTransition
 from dispatch import services
 from dispatch.errors import NotDeployable, ResourceBusy
 from dispatch.models import (
@@ -16,9 +17,7 @@ from dispatch.models import (
     ResourceGroup,
     ResourceStatus,
 )
-from escalation.models import TimerKind
-from incidents.errors import IncidentInvalid, InvalidTransition
-from incidents.models import EventKind, Status
+from incidents.models import EventKind, Status, TimerKind
 from tests.factories import agent, log, resource, send, supervisor
 
 pytestmark = pytest.mark.django_db
@@ -126,7 +125,7 @@ def test_a_resource_already_on_a_dispatch_is_busy_even_with_an_override(incident
 def test_a_channel_without_a_contact_is_refused(incident):
     plumber = resource("FAC-1", contacts={"radio": "FAC-1"})
 
-    with pytest.raises(IncidentInvalid) as refused:
+    with pytest.raises(Invalid) as refused:
         send(incident, plumber, channel="email")
 
     assert refused.value.errors == {"channel": ["FAC-1 has no email contact on record."]}
@@ -179,7 +178,7 @@ def test_recall_needs_a_reason_and_frees_the_resource(incident):
     plumber = resource("FAC-1")
     dispatch = send(incident, plumber)
 
-    with pytest.raises(IncidentInvalid):
+    with pytest.raises(Invalid):
         services.progress_dispatch(dispatch_id=dispatch.pk, step="recalled", actor=supervisor())
     services.progress_dispatch(
         dispatch_id=dispatch.pk, step="recalled", actor=supervisor(), reason="Caller fixed it"

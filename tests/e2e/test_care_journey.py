@@ -3,8 +3,9 @@
 import pytest
 from django.core import mail
 
-from incidents import tasks
-from incidents.models import Incident, SatisfactionLink
+from customer_care import tasks
+from customer_care.models import SatisfactionLink
+from incidents.models import Incident
 from tests.e2e.conftest import log_in, screenshot
 from tests.factories import agent
 

@@ -4,9 +4,9 @@ from datetime import timedelta
 
 import pytest
 
-from escalation import services as timers
-from escalation.models import TimerKind
+from incidents import clock as timers
 from incidents import services
+from incidents.models import TimerKind
 from tests.factories import agent, log
 
 pytestmark = pytest.mark.django_db

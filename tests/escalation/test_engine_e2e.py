@@ -15,7 +15,7 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.db import connection
 
-from dispatch.consumers import BoardConsumer
+from board.consumers import BoardConsumer
 from escalation import services
 from escalation.models import Action, Escalation, Level, Trigger
 from incidents import demo

@@ -6,6 +6,8 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core import mail
 
+from core.errors import Invalid, InvalidTransition
+from customer_care import services as care
 from escalation import notify, services
 from escalation.errors import NothingToAcknowledge
 from escalation.models import (
@@ -17,8 +19,6 @@ from escalation.models import (
     Level,
     Trigger,
 )
-from incidents import care
-from incidents.errors import IncidentInvalid, InvalidTransition
 from incidents.models import EventKind, ImpactLevel, UrgencyLevel
 from tests.factories import UserFactory, agent, escalation_policy, log, resolve, supervisor
 
@@ -137,7 +137,7 @@ def test_acknowledging_with_nothing_waiting_is_refused(reference_data):
 def test_a_manual_escalation_needs_a_reason(reference_data):
     incident = log()
 
-    with pytest.raises(IncidentInvalid):
+    with pytest.raises(Invalid):
         services.escalate_manually(incident_id=incident.pk, actor=agent(), reason="  ")
 
 

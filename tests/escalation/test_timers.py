@@ -4,11 +4,11 @@ from datetime import timedelta
 
 import pytest
 
+from customer_care import services as care
 from escalation import services
-from escalation.models import EscalationDue, EscalationEvent, TimerKind, Trigger
-from incidents import care
+from escalation.models import EscalationDue, EscalationEvent, Trigger
 from incidents import services as incident_services
-from incidents.models import ImpactLevel, UrgencyLevel
+from incidents.models import ImpactLevel, TimerKind, UrgencyLevel
 from tests.factories import escalation_policy, log, supervisor
 
 pytestmark = pytest.mark.django_db

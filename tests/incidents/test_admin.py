@@ -5,8 +5,8 @@ from django.contrib import admin
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.urls import reverse
 
+from core.formatting import humane_duration
 from incidents.admin_forms import cell_field_name
-from incidents.formatting import humane_duration
 from incidents.models import (
     ImpactLevel,
     Incident,

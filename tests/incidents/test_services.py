@@ -4,9 +4,8 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from escalation.models import TimerKind
+from core.errors import Conflict, IdempotencyMismatch, Invalid, InvalidTransition
 from incidents import selectors, services
-from incidents.errors import Conflict, IdempotencyMismatch, IncidentInvalid, InvalidTransition
 from incidents.models import (
     EventKind,
     IdempotencyKey,
@@ -14,6 +13,7 @@ from incidents.models import (
     Incident,
     IncidentEvent,
     Status,
+    TimerKind,
     UrgencyLevel,
 )
 from tests.factories import agent, call_details, log, supervisor
@@ -55,7 +55,7 @@ def test_service_requests_run_no_incident_sla(reference_data):
 
 
 def test_every_missing_mandatory_field_is_named(reference_data):
-    with pytest.raises(IncidentInvalid) as refused:
+    with pytest.raises(Invalid) as refused:
         services.log_incident(
             actor=agent(),
             contact_channel="",
@@ -80,7 +80,7 @@ def test_every_missing_mandatory_field_is_named(reference_data):
 
 
 def test_location_is_optional_for_a_query_but_contact_is_not(reference_data):
-    with pytest.raises(IncidentInvalid) as refused:
+    with pytest.raises(Invalid) as refused:
         log(record_type="query", location="", caller_phone="")
 
     assert set(refused.value.errors) == {"caller_phone", "caller_email"}
@@ -171,7 +171,7 @@ def test_update_records_what_changed(reference_data):
 def test_update_cannot_blank_a_mandatory_field(reference_data):
     incident = log()
 
-    with pytest.raises(IncidentInvalid) as refused:
+    with pytest.raises(Invalid) as refused:
         services.update_incident(
             incident_id=incident.pk, actor=agent(), expected_version=1, changes={"location": ""}
         )
@@ -189,7 +189,7 @@ def test_logged_cannot_jump_to_closed(reference_data):
 def test_cancelling_needs_a_reason(reference_data):
     incident = log()
 
-    with pytest.raises(IncidentInvalid):
+    with pytest.raises(Invalid):
         services.change_status(incident_id=incident.pk, actor=agent(), to_status="cancelled")
 
 
@@ -227,7 +227,7 @@ def test_on_hold_pauses_the_clock_and_resuming_pushes_the_deadline(reference_dat
 
 def test_reprioritise_needs_a_reason_and_moves_the_deadlines(reference_data):
     incident = log()
-    with pytest.raises(IncidentInvalid):
+    with pytest.raises(Invalid):
         services.reprioritise(
             incident_id=incident.pk,
             actor=supervisor(),
@@ -265,7 +265,7 @@ def test_link_refuses_a_chain(reference_data):
     root, middle, leaf = log(), log(), log()
     services.link_to_parent(incident_id=middle.pk, parent_id=root.pk, actor=agent())
 
-    with pytest.raises(IncidentInvalid):
+    with pytest.raises(Invalid):
         services.link_to_parent(incident_id=leaf.pk, parent_id=middle.pk, actor=agent())
 
 
@@ -290,7 +290,7 @@ def test_the_timeline_cannot_be_edited(reference_data):
 
 
 def test_matrix_must_be_complete(reference_data):
-    with pytest.raises(IncidentInvalid):
+    with pytest.raises(Invalid):
         services.save_matrix(cells={}, actor=None)
 
 

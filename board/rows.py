@@ -1,0 +1,169 @@
+"""The live dispatch board's reads: one row shape for an incident, the snapshot, the resync.
+
+`incident_row` is the one place a board row is built. The page's snapshot, every live event
+(realtime attaches the row after commit) and the resync answer all carry it, so a browser
+only ever replaces a whole row, keeping the one with the highest `version`.
+"""
+
+from django.db.models import Prefetch, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from dispatch import selectors as dispatch_selectors
+from escalation import selectors as escalation_selectors
+from incidents import selectors
+from incidents.events import event_message, last_event_id
+from incidents.models import Incident, IncidentEvent, Priority, SlaTimer, Status
+
+# A board further behind than this many events reloads the snapshot instead of replaying.
+RESYNC_LIMIT = 500
+
+
+def _incidents() -> QuerySet[Incident]:
+    """Incidents with everything a row shows, in a fixed number of queries (plus one for
+    the assigned resources of all of them: see `rows`)."""
+    return Incident.objects.select_related("category", "priority").prefetch_related(
+        Prefetch("timers", queryset=SlaTimer.objects.filter(met_at__isnull=True).order_by("due_at"))
+    )
+
+
+def _deadline(incident: Incident) -> dict | None:
+    """The next unmet SLA deadline: the running timer due first, else a paused one."""
+    timers = list(incident.timers.all())  # prefetched: unmet, by due time
+    if not timers:
+        return None
+    running = [t for t in timers if t.paused_at is None]
+    timer = running[0] if running else timers[0]
+    return {
+        "kind": timer.kind,
+        "label": timer.get_kind_display(),
+        "due_at": timer.due_at.isoformat(),
+        "target_seconds": int(timer.target.total_seconds()),
+        "paused": timer.paused_at is not None,
+        # Time left when the clock stopped; the browser shows it frozen.
+        "paused_remaining_seconds": (
+            int((timer.due_at - timer.paused_at).total_seconds()) if timer.paused_at else None
+        ),
+    }
+
+
+def _customer_update(incident: Incident, *, now) -> dict | None:
+    """When the caller is owed the next update; the browser re-checks `overdue` each second."""
+    due = selectors.customer_update_due(incident, now=now)  # reads the prefetched timers
+    if due is None:
+        return None
+    return {"due_at": due.due_at.isoformat(), "paused": due.paused, "overdue": due.overdue}
+
+
+def row(incident: Incident, *, assigned: list[dict], alerts: list[dict], now=None) -> dict:
+    """One board row. `assigned` comes from dispatch.selectors.assigned_resources and
+    `alerts` (escalations waiting for acknowledgement, oldest first) from
+    escalation.selectors.open_alerts, both batched by `rows` (see docs/architecture.md,
+    "Board rows and messages")."""
+    return {
+        "id": incident.pk,
+        "reference": incident.reference,
+        "url": reverse("incidents:detail", args=[incident.pk]),
+        "version": incident.version,
+        "open": incident.is_open,
+        "takes_resources": incident.takes_resources,
+        "priority": {
+            "code": incident.priority.code,
+            "name": incident.priority.name,
+            "rank": incident.priority.rank,
+            "colour": incident.priority.colour,
+        },
+        "category": {"slug": incident.category.slug, "name": incident.category.name},
+        "summary": incident.summary,
+        "location": incident.location,
+        "status": incident.status,
+        "status_label": incident.get_status_display(),
+        "received_at": incident.received_at.isoformat(),
+        "deadline": _deadline(incident),
+        "customer_update": _customer_update(incident, now=now or timezone.now()),
+        "assigned": assigned,
+        "alerts": alerts,
+    }
+
+
+def sort_key(incident_row: dict) -> tuple:
+    """Priority, then the nearest deadline (paused and none last), then age. board.js
+    sorts the same way."""
+    deadline = incident_row["deadline"]
+    due = deadline["due_at"] if deadline and not deadline["paused"] else "~"
+    return (incident_row["priority"]["rank"], due, incident_row["received_at"])
+
+
+def rows(incidents) -> list[dict]:
+    """Rows for these incidents, with every row's assigned resources in one query and every
+    row's open escalation alerts in another."""
+    incidents = list(incidents)
+    ids = [i.pk for i in incidents]
+    assigned = dispatch_selectors.assigned_resources(ids)
+    alerts = escalation_selectors.open_alerts(ids)
+    now = timezone.now()
+    return sorted(
+        (row(i, assigned=assigned[i.pk], alerts=alerts.get(i.pk, []), now=now) for i in incidents),
+        key=sort_key,
+    )
+
+
+def incident_row(incident_id: int) -> dict | None:
+    found = rows(_incidents().filter(pk=incident_id))
+    return found[0] if found else None
+
+
+def resource_rows() -> list[dict]:
+    """The resource panel's snapshot: dispatch.selectors.resource_panel, the same row shape
+    (resource_row) that live {"type": "resource", "resource": {...}} messages carry."""
+    return dispatch_selectors.resource_panel()
+
+
+def snapshot() -> dict:
+    """Everything the board page starts from, in a constant number of queries."""
+    # The cursor is read before the rows, so the rows are at least as new as the cursor.
+    cursor = last_event_id()
+    return {
+        "cursor": cursor,
+        "server_time": timezone.now().isoformat(),
+        "rows": rows(_incidents().exclude(status__in=[Status.CLOSED, Status.CANCELLED])),
+        "resources": resource_rows(),
+        "priorities": [
+            {"code": p.code, "name": p.name, "rank": p.rank, "colour": p.colour}
+            for p in Priority.objects.all()
+        ],
+        "categories": [{"slug": c.slug, "name": c.name} for c in selectors.active_categories()],
+        "statuses": [
+            {"value": s.value, "label": s.label}
+            for s in Status
+            if s not in (Status.CLOSED, Status.CANCELLED)
+        ],
+    }
+
+
+def resync(after: int) -> dict:
+    """What a board that applied every event up to `after` missed.
+
+    Events are committed in id order (incidents.events takes the timeline lock), so every
+    event after `after` that will ever exist is either here or not yet committed. The answer
+    carries the missed events in order, the CURRENT rows of the incidents they touched (a
+    replayed event's own snapshot may be stale), and the new cursor. Too far behind, or a
+    cursor this database never handed out: a full snapshot instead (`reset`).
+    """
+    missed = list(
+        IncidentEvent.objects.filter(id__gt=after)
+        .select_related("incident__priority", "actor")
+        .order_by("id")[: RESYNC_LIMIT + 1]
+    )
+    if len(missed) > RESYNC_LIMIT or after > last_event_id():
+        return {"reset": True, "snapshot": snapshot()}
+    touched = {e.incident_id for e in missed}
+    return {
+        "reset": False,
+        "after": after,
+        "cursor": missed[-1].pk if missed else after,
+        "server_time": timezone.now().isoformat(),
+        "events": [event_message(e) for e in missed],
+        "rows": rows(_incidents().filter(pk__in=touched)) if touched else [],
+        "resources": resource_rows(),
+    }

@@ -1,0 +1,132 @@
+"""JSON shapes of the customer-care endpoints (incidents/care_api.py)."""
+
+from rest_framework import serializers
+
+from customer_care.models import (
+    CONFIRMED_METHODS,
+    Closure,
+    CustomerUpdate,
+    Resolution,
+    ResolutionCode,
+    Satisfaction,
+    UpdateChannel,
+)
+from incidents.serializers import REASON_TEXT, UpdateDueSerializer, VersionedSerializer
+
+
+def _text(max_length: int, **kwargs):
+    return serializers.CharField(max_length=max_length, allow_blank=True, **kwargs)
+
+
+# ---- Input ----------------------------------------------------------------------------------
+
+
+class CustomerUpdateInputSerializer(VersionedSerializer):
+    channel = serializers.ChoiceField(choices=UpdateChannel.choices)
+    message = _text(REASON_TEXT, default="", help_text="What the customer was told.")
+    send = serializers.BooleanField(
+        default=False,
+        help_text="Send it now (email or sms, from a worker) instead of recording it.",
+    )
+    include_linked = serializers.BooleanField(
+        default=False, help_text="Give the same update to every caller linked to this incident."
+    )
+
+
+class ResolveSerializer(VersionedSerializer):
+    code = serializers.ChoiceField(choices=ResolutionCode.choices)
+    notes = _text(REASON_TEXT, default="", help_text="Required: what was done.")
+
+
+class CloseSerializer(VersionedSerializer):
+    method = serializers.ChoiceField(
+        choices=[(m.value, m.label) for m in CONFIRMED_METHODS],
+        help_text="How the customer confirmed the fix.",
+    )
+    confirmed_by = _text(120, default="", help_text="Required: who confirmed it.")
+    confirmed_at = serializers.DateTimeField(required=False, help_text="Now if omitted.")
+    include_linked = serializers.BooleanField(
+        default=False, help_text="Also resolve and close every call linked to this incident."
+    )
+
+
+class ReopenSerializer(VersionedSerializer):
+    reason = _text(REASON_TEXT, default="", help_text="Required: why it is reopened.")
+
+
+class SatisfactionInputSerializer(serializers.Serializer):
+    score = serializers.IntegerField(min_value=1, max_value=5)
+    comment = _text(REASON_TEXT, default="")
+
+
+# ---- Output ---------------------------------------------------------------------------------
+
+
+class CustomerUpdateSerializer(serializers.ModelSerializer):
+    reference = serializers.CharField(source="incident.reference")
+    actor = serializers.CharField(source="actor.get_username")
+    via_parent = serializers.CharField(source="via_parent.reference", allow_null=True)
+
+    class Meta:
+        model = CustomerUpdate
+        fields = [
+            "id",
+            "reference",
+            "channel",
+            "message",
+            "given_at",
+            "actor",
+            "delivery_status",
+            "recipient",
+            "attempts",
+            "delivered_at",
+            "error",
+            "via_parent",
+        ]
+        read_only_fields = fields
+
+
+class UpdatesGivenSerializer(serializers.Serializer):
+    updates = CustomerUpdateSerializer(many=True)
+    skipped = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Linked calls left out: no email address for the caller.",
+    )
+
+
+class ResolutionSerializer(serializers.ModelSerializer):
+    resolved_by = serializers.CharField(source="resolved_by.get_username")
+
+    class Meta:
+        model = Resolution
+        fields = ["code", "notes", "resolved_at", "resolved_by"]
+        read_only_fields = fields
+
+
+class ClosureSerializer(serializers.ModelSerializer):
+    closed_by = serializers.CharField(source="closed_by.get_username", allow_null=True)
+    confirmed = serializers.BooleanField()
+
+    class Meta:
+        model = Closure
+        fields = ["method", "confirmed", "confirmed_by", "confirmed_at", "closed_at", "closed_by"]
+        read_only_fields = fields
+
+
+class SatisfactionSerializer(serializers.ModelSerializer):
+    recorded_by = serializers.CharField(source="recorded_by.get_username", allow_null=True)
+
+    class Meta:
+        model = Satisfaction
+        fields = ["score", "comment", "source", "recorded_by", "at"]
+        read_only_fields = fields
+
+
+class CareRecordSerializer(serializers.Serializer):
+    """Where the incident stands with its customer."""
+
+    customer_update_due = UpdateDueSerializer(allow_null=True)
+    resolution = ResolutionSerializer(allow_null=True, help_text="The latest resolution.")
+    closure = ClosureSerializer(allow_null=True, help_text="The latest closure.")
+    satisfaction = SatisfactionSerializer(many=True)
+    updates = CustomerUpdateSerializer(many=True, help_text="Updates given, newest first.")

@@ -1,0 +1,22 @@
+"""Every reaction in the system, on one screen: which app hears which hook.
+
+Lower apps emit hooks from their services (core/hooks.py lists them); the apps above
+subscribe here and nowhere else. Subscribers run inside the emitting transaction.
+"""
+
+from board import publisher
+from core import hooks
+from escalation import services as escalation
+
+
+def connect() -> None:
+    # A timeline event reaches every board and incident watcher after commit.
+    hooks.subscribe("event_recorded", publisher.on_event_recorded)
+    # A resource's new status reaches the boards' resource panel after commit.
+    hooks.subscribe("resource_changed", publisher.on_resource_changed)
+    # A new incident enters the escalation policy that matches it ("P1 logged" fires).
+    hooks.subscribe("incident_logged", escalation.enter_policy)
+    # The SLA clocks moved: the escalation engine rewrites the incident's due work.
+    hooks.subscribe("clocks_changed", escalation.schedule_steps)
+    # A reopened incident fires the policy's "reopened" steps.
+    hooks.subscribe("incident_reopened", escalation.on_reopened)

@@ -1,0 +1,115 @@
+"""The SLA clocks: one row per incident and kind, changed only by the lifecycle's rules.
+
+Called by the incident and customer-care services inside their transaction (the incident
+row is locked already). Each change emits `clocks_changed`, so the escalation engine keeps
+its due work in step with the clocks (subscribed in incidentdesk/wiring.py).
+"""
+
+from datetime import datetime, timedelta
+
+from core import hooks
+from incidents.lifecycle import TimerKind
+from incidents.models import Incident, Priority, RecordType, SlaTimer
+
+
+def _targets(priority: Priority) -> dict[str, object]:
+    return {
+        TimerKind.RESPONSE: priority.response_target,
+        TimerKind.RESOLUTION: priority.resolution_target,
+        TimerKind.CUSTOMER_UPDATE: priority.update_interval,
+    }
+
+
+def start_timers(*, incident: Incident, at: datetime) -> list[SlaTimer]:
+    """Start the incident's timers from its priority's targets (incidents only)."""
+    if incident.record_type != RecordType.INCIDENT:
+        return []
+    timers = [
+        SlaTimer(incident=incident, kind=kind, target=target, started_at=at, due_at=at + target)
+        for kind, target in _targets(incident.priority).items()
+    ]
+    return SlaTimer.objects.bulk_create(timers)
+
+
+def retarget_timers(*, incident: Incident) -> None:
+    """A new priority moves the deadlines of the timers that have not been met."""
+    targets = _targets(incident.priority)
+    for timer in incident.timers.select_for_update().filter(met_at__isnull=True):
+        timer.target = targets[timer.kind]
+        timer.recompute_due()
+        timer.save(update_fields=["target", "due_at"])
+    hooks.emit("clocks_changed", incident=incident)
+
+
+def pause_timers(*, incident: Incident, at: datetime) -> None:
+    """On hold: the clocks stop until the incident is worked again."""
+    incident.timers.filter(met_at__isnull=True, paused_at__isnull=True).update(paused_at=at)
+    hooks.emit("clocks_changed", incident=incident)
+
+
+def resume_timers(*, incident: Incident, at: datetime) -> None:
+    for timer in incident.timers.select_for_update().filter(
+        met_at__isnull=True, paused_at__isnull=False
+    ):
+        timer.paused_total += at - timer.paused_at
+        timer.paused_at = None
+        timer.recompute_due()
+        timer.save(update_fields=["paused_total", "paused_at", "due_at"])
+    hooks.emit("clocks_changed", incident=incident)
+
+
+def meet_timers(*, incident: Incident, kinds: list[str], at: datetime) -> None:
+    """Stop the clocks of these kinds: met, or no longer owed (a cancelled incident)."""
+    incident.timers.filter(kind__in=kinds, met_at__isnull=True).update(met_at=at)
+    hooks.emit("clocks_changed", incident=incident)
+
+
+def reset_customer_update_timer(*, incident: Incident, at: datetime) -> SlaTimer | None:
+    """The customer was just updated: the next update is due one update interval from `at`.
+
+    A stopped timer (the incident is resolved or cancelled) stays stopped; a paused one (on
+    hold) restarts paused, so its clock runs again only when the incident is worked again.
+    """
+    timer = (
+        incident.timers.select_for_update()
+        .filter(kind=TimerKind.CUSTOMER_UPDATE, met_at__isnull=True)
+        .first()
+    )
+    if timer is None:
+        return None
+    timer.target = incident.priority.update_interval
+    timer.started_at = at
+    timer.paused_total = timedelta()
+    if timer.paused_at is not None:
+        timer.paused_at = at
+    timer.recompute_due()
+    timer.save(update_fields=["target", "started_at", "paused_total", "paused_at", "due_at"])
+    hooks.emit("clocks_changed", incident=incident)
+    return timer
+
+
+def reopen_timers(*, incident: Incident, at: datetime) -> None:
+    """A reopened incident owes the customer a fix again.
+
+    The resolution clock resumes where it stopped: the time spent resolved counts as a
+    pause, so a fix that did not hold is measured against the original target, not a fresh
+    one. The customer-update clock starts a new interval from now. The response timer stays
+    met: the first response already happened.
+    """
+    for timer in incident.timers.select_for_update().filter(
+        kind__in=[TimerKind.RESOLUTION, TimerKind.CUSTOMER_UPDATE], met_at__isnull=False
+    ):
+        if timer.kind == TimerKind.RESOLUTION:
+            stopped_at = timer.paused_at or timer.met_at
+            timer.paused_total += at - stopped_at
+        else:
+            timer.target = incident.priority.update_interval
+            timer.started_at = at
+            timer.paused_total = timedelta()
+        timer.paused_at = None
+        timer.met_at = None
+        timer.recompute_due()
+        timer.save(
+            update_fields=["target", "started_at", "paused_total", "paused_at", "met_at", "due_at"]
+        )
+    hooks.emit("clocks_changed", incident=incident)
