@@ -312,6 +312,8 @@ def _customer_updated(d, event):
 
 
 def _closed(d, event):
+    if d["method"] == "with_parent" and d["via_parent"]:
+        return f"Closed with {d['via_parent']}"
     text = f"Closed: {label('closure_method', d['method'])}"
     if d["confirmed_by"]:
         text += f" by {d['confirmed_by']}"
@@ -400,7 +402,7 @@ def _escalated_manually(d, event):
     if d["action"] == "raise_level":
         return f"Escalated by hand to {_level(d['level'])}"
     team = f", team {d['team']}" if d["team"] else ""
-    return f"Escalated by hand: {_level(d['level'])}{team}"
+    return f"Escalated by hand (level {_level(d['level'])}{team})"
 
 
 def _policy_reapplied(d, event):
