@@ -1,12 +1,15 @@
 """The event catalogue: every kind declared, data checked, words rendered, old data upgraded."""
 
 import ast
+import io
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from unittest import mock
 
 import pytest
+from django.conf import settings
+from django.core.management import call_command
 from django.test import override_settings
 
 from dispatch.models import Channel, DeliveryStatus, DispatchStatus, MessageKind
@@ -115,6 +118,14 @@ def test_the_timeline_module_imports_no_model_and_no_app():
         "typing",
         "django.utils",
     }
+
+
+def test_the_committed_catalogue_doc_is_what_the_command_prints():
+    printed = io.StringIO()
+    call_command("timeline_catalogue", stdout=printed)
+
+    committed = Path(settings.BASE_DIR, "docs", "timeline-catalogue.md").read_text()
+    assert printed.getvalue() == committed, "Run: python manage.py timeline_catalogue"
 
 
 # ---- validate -------------------------------------------------------------------------------
