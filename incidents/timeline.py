@@ -172,7 +172,7 @@ def _list_of(check):
     return checked
 
 
-TYPES: dict[str, Callable[[Any], Any]] = {
+_TYPES: dict[str, Callable[[Any], Any]] = {
     "int": _int,
     "str": _str,
     "bool": _bool,
@@ -202,12 +202,8 @@ class _Field:
     labels: str | None = None  # the label registry name that reads this code
 
     def __post_init__(self):
-        assert self.type in TYPES, self.type
-        assert self.labels is None or self.labels in _LABEL_NAMES, self.labels
-
-    def describe(self) -> str:
-        text = self.type + ("?" if self.optional else "")
-        return f"{text} ({self.labels})" if self.labels else text
+        if self.type not in _TYPES or (self.labels and self.labels not in _LABEL_NAMES):
+            raise TimelineError(f"Field {self.name!r}: no type {self.type!r} or labels.")
 
 
 def _f(name: str, type_: str, *, optional: bool = False, labels: str | None = None) -> _Field:
@@ -962,7 +958,11 @@ def _definition(kind: str) -> _Kind:
 
 def validate(kind: str, data: dict) -> dict:
     """The data cleaned for storing (fields in catalogue order, times in UTC, optional fields
-    left out stored as null); TimelineError naming every problem otherwise."""
+    left out stored as null); TimelineError naming every problem otherwise.
+
+    Codes are checked as strings, not against their choices: the owning apps hold those,
+    and an event stays valid after a choice it names is retired (it then reads as its code).
+    """
     spec = _definition(kind)
     if not isinstance(data, Mapping):
         raise TimelineError(f"{kind}: data must be a dict, not {type(data).__name__}.")
@@ -979,7 +979,7 @@ def validate(kind: str, data: dict) -> dict:
             cleaned[field.name] = None
             continue
         try:
-            cleaned[field.name] = TYPES[field.type](value)
+            cleaned[field.name] = _TYPES[field.type](value)
         except (TypeError, ValueError):
             expected = field.type + (" or null" if field.optional else "")
             if field.type == "datetime":
@@ -995,8 +995,9 @@ def validate(kind: str, data: dict) -> dict:
 def render(event) -> str:
     """The event in words for a person (pages, API `text`, emails, board, reports).
 
-    The words say what happened, not who did it (pages show the actor beside them); the
-    actor is read only to tell a resource's own report from a dispatcher's. Data an earlier
+    The words say what happened, not who did it (pages show the actor and the reason beside
+    them); the actor is read only to tell a resource's own report from a dispatcher's, and
+    the time only to tell a late acknowledgement. Data an earlier
     version wrote is read through upgrade_legacy, so old rows render before migrating.
     """
     spec = _CATALOGUE.get(event.kind)
@@ -1029,7 +1030,7 @@ def _conform(spec: _Kind, data: dict) -> dict:
     for field in spec.fields:
         value = data.get(field.name)
         try:
-            out[field.name] = None if value is None else TYPES[field.type](value)
+            out[field.name] = None if value is None else _TYPES[field.type](value)
         except (TypeError, ValueError):
             out[field.name] = None
         if out[field.name] is None and not field.optional:
