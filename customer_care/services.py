@@ -150,7 +150,7 @@ def _give_update(
         via_parent=via_parent,
     )
     data = {
-        "update": update.pk,
+        "update_id": update.pk,
         "channel": channel,
         "via_parent": via_parent.reference if via_parent else None,
     }
@@ -175,7 +175,7 @@ def _customer_was_updated(*, incident: Incident, update: CustomerUpdate, data: d
         incident=incident,
         kind=EventKind.CUSTOMER_UPDATED,
         actor=update.actor,
-        data={**data, "next_due": timer.due_at.isoformat() if timer else None},
+        data={**data, "next_due_at": timer.due_at.isoformat() if timer else None},
         rationale=update.message,
     )
 
@@ -201,7 +201,7 @@ def mark_update_sent(*, update_id: int) -> CustomerUpdate | None:
     update.attempts += 1
     update.save(update_fields=["delivery_status", "delivered_at", "attempts"])
     data = {
-        "update": update.pk,
+        "update_id": update.pk,
         "channel": update.channel,
         "recipient": update.recipient,
         "via_parent": update.via_parent.reference if update.via_parent else None,
@@ -230,7 +230,12 @@ def mark_update_failed(*, update_id: int, error: str, final: bool) -> None:
             incident=incident,
             kind=EventKind.CUSTOMER_UPDATE_FAILED,
             actor=None,
-            data={"update": update.pk, "recipient": update.recipient, "attempts": update.attempts},
+            data={
+                "update_id": update.pk,
+                "channel": update.channel,
+                "recipient": update.recipient,
+                "attempts": update.attempts,
+            },
             rationale=update.error,
         )
     update.save(update_fields=fields)
@@ -276,8 +281,7 @@ def _resolve_locked(*, incident: Incident, actor, code: str, notes: str, via_par
         actor=actor,
         data={
             "from": from_status,
-            "to": Status.RESOLVED,
-            "code": resolution.get_code_display(),
+            "code": resolution.code,
             "via_parent": via_parent.reference if via_parent else None,
         },
         rationale=notes,
@@ -370,16 +374,21 @@ def _close_locked(
         closed_at=now,
         closed_by=actor,
     )
+    if method == ClosureMethod.NO_ANSWER:
+        events.record(
+            incident=incident,
+            kind=EventKind.CLOSED_WITHOUT_CONFIRMATION,
+            actor=actor,
+            data={"from": from_status},
+        )
+        return
     events.record(
         incident=incident,
-        kind=EventKind.CLOSED
-        if method != ClosureMethod.NO_ANSWER
-        else EventKind.CLOSED_WITHOUT_CONFIRMATION,
+        kind=EventKind.CLOSED,
         actor=actor,
         data={
             "from": from_status,
-            "to": Status.CLOSED,
-            "method": closure.get_method_display(),
+            "method": closure.method,
             "confirmed_by": confirmed_by,
             "confirmed_at": confirmed_at.isoformat() if confirmed_at else None,
             "via_parent": via_parent.reference if via_parent else None,
@@ -442,7 +451,7 @@ def reopen(
         incident=incident,
         kind=EventKind.REOPENED,
         actor=actor,
-        data={"from": from_status, "to": Status.REOPENED},
+        data={"from": from_status},
         rationale=reason,
     )
     hooks.emit("incident_reopened", incident=incident, actor=actor, at=now, reason=reason)
@@ -476,7 +485,7 @@ def _record_satisfaction(*, incident: Incident, actor, score: int, comment: str,
         incident=incident,
         kind=EventKind.SATISFACTION_RECORDED,
         actor=actor,
-        data={"score": score, "source": answer.get_source_display()},
+        data={"score": score, "source": answer.source},
         rationale=comment,
     )
     return answer

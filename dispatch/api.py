@@ -138,7 +138,7 @@ class ProgressView(APIView):
             step=body.validated_data["step"],
             reason=body.validated_data["reason"],
             actor=request.user,
-            via="API",
+            via="api",
         )
         return Response(DispatchSerializer(_dispatch(pk)).data)
 

@@ -4,3 +4,12 @@ from django.apps import AppConfig
 class DispatchConfig(AppConfig):
     name = "dispatch"
     verbose_name = "Dispatch"
+
+    def ready(self):
+        # The timeline reads this app's codes in its words (incidents/timeline.py).
+        from dispatch.models import DeliveryStatus, DispatchStatus, MessageKind
+        from incidents import timeline
+
+        timeline.register_labels("dispatch_status", DispatchStatus)
+        timeline.register_labels("delivery_status", DeliveryStatus)
+        timeline.register_labels("message_kind", MessageKind)

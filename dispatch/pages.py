@@ -136,7 +136,7 @@ def status_link(request, token: str):
             step = form.cleaned_data["step"]
             try:
                 dispatch = services.progress_dispatch(
-                    dispatch_id=dispatch.pk, step=step, via="status link"
+                    dispatch_id=dispatch.pk, step=step, via="status_link"
                 )
                 done = f"Thank you: you are marked {DispatchStatus(step).label.lower()}."
             except DomainError as refusal:

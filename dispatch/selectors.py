@@ -3,6 +3,7 @@
 import math
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import NamedTuple
 
 from django.db.models import Count, F, FilteredRelation, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -58,7 +59,12 @@ def resources_with_contacts() -> QuerySet[Resource]:
     return Resource.objects.prefetch_related("endpoints", "skills", "groups")
 
 
-def refusals(resource: Resource, incident: Incident, *, at=None) -> list[str]:
+class Refusal(NamedTuple):
+    code: str  # recorded on the timeline (incidents.timeline "dispatch_refusal")
+    text: str  # what the dispatcher is told
+
+
+def refusals(resource: Resource, incident: Incident, *, at=None) -> list[Refusal]:
     """Why this resource may not be sent to this incident; empty when deployable.
 
     `resource.skills` should be prefetched when this runs over many resources.
@@ -66,16 +72,33 @@ def refusals(resource: Resource, incident: Incident, *, at=None) -> list[str]:
     at = at or timezone.now()
     reasons = []
     if resource.verified_until is None:
-        reasons.append(f"{resource.call_sign} has no identity and authority check on record.")
+        reasons.append(
+            Refusal(
+                "not_verified",
+                f"{resource.call_sign} has no identity and authority check on record.",
+            )
+        )
     elif resource.verified_until <= at:
         reasons.append(
-            f"{resource.call_sign}'s verification expired "
-            f"{timezone.localtime(resource.verified_until):%d %b %H:%M}."
+            Refusal(
+                "verification_expired",
+                f"{resource.call_sign}'s verification expired "
+                f"{timezone.localtime(resource.verified_until):%d %b %H:%M}.",
+            )
         )
     if not any(skill.pk == incident.category_id for skill in resource.skills.all()):
-        reasons.append(f"{resource.call_sign} is not skilled for {incident.category.name}.")
+        reasons.append(
+            Refusal(
+                "not_skilled", f"{resource.call_sign} is not skilled for {incident.category.name}."
+            )
+        )
     if resource.status != ResourceStatus.AVAILABLE:
-        reasons.append(f"{resource.call_sign} is {resource.get_status_display().lower()}.")
+        reasons.append(
+            Refusal(
+                "not_available",
+                f"{resource.call_sign} is {resource.get_status_display().lower()}.",
+            )
+        )
     return reasons
 
 
@@ -309,7 +332,7 @@ def dispatch_choices(incident: Incident) -> dict:
     order = channel_order(incident)
     chosen = {r.resource.pk for r in recommended}
     others = [
-        {"resource": resource, "refusals": refusals(resource, incident)}
+        {"resource": resource, "refusals": [r.text for r in refusals(resource, incident)]}
         for resource in resources_with_contacts().exclude(pk__in=chosen).order_by("call_sign")
     ]
     first = recommended[0].channel if recommended and recommended[0].channel else order[0]

@@ -111,7 +111,8 @@ def dispatch_resource(
             f"{incident.reference} is {incident.get_status_display().lower()}: "
             "resources are not sent to it."
         )
-    reasons = selectors.refusals(resource, incident)
+    refused = selectors.refusals(resource, incident)
+    reasons = [r.text for r in refused]
     if reasons:
         if not override_reason:
             raise NotDeployable(
@@ -152,14 +153,12 @@ def dispatch_resource(
         kind=EventKind.RESOURCE_DISPATCHED,
         actor=actor,
         data={
-            "text": f"{resource} dispatched by {_label(channel)}"
-            + (" (override)" if override_reason else ""),
             "resource": resource.call_sign,
             "resource_id": resource.pk,
             "dispatch_id": dispatch.pk,
             "channel": channel,
             "override": bool(override_reason),
-            "refusals": reasons if override_reason else [],
+            "refusals": [r.code for r in refused] if override_reason else [],
         },
         rationale=override_reason,
     )
@@ -216,11 +215,12 @@ def _confirm(message: Message, *, actor, at: datetime) -> None:
         kind=EventKind.BRIEFING_CONFIRMED,
         actor=actor,
         data={
-            "text": f"{message.recipient.call_sign} briefed by {_label(message.channel)} at "
-            f"{timezone.localtime(at):%H:%M}",
             "message_id": message.pk,
+            "dispatch_id": message.dispatch_id,
+            "resource_id": message.recipient_id,
             "resource": message.recipient.call_sign,
             "channel": message.channel,
+            "briefed_at": at.isoformat(),
         },
     )
 
@@ -247,7 +247,7 @@ def progress_dispatch(
 ) -> Dispatch:
     """Acknowledge, en route, on scene, clear or recall; moves the resource and incident too.
 
-    `actor` is None when the resource reports through its status link (`via="status link"`).
+    `actor` is None when the resource reports through its status link (`via="status_link"`).
     A step already taken is a no-op, so a double tap or a retried request is harmless.
     """
     reason = reason.strip()
@@ -281,21 +281,16 @@ def progress_dispatch(
     resource.status = resource_status
     resource.save(update_fields=["status", "updated_at"])
     incident = dispatch.incident
+    recalled = step == DispatchStatus.RECALLED
     events.record(
         incident=incident,
-        kind=(
-            EventKind.RESOURCE_RECALLED
-            if step == DispatchStatus.RECALLED
-            else EventKind.DISPATCH_PROGRESS
-        ),
+        kind=EventKind.RESOURCE_RECALLED if recalled else EventKind.DISPATCH_PROGRESS,
         actor=actor,
         data={
-            "text": f"{resource} {_step_label(step).lower()}"
-            + ("" if actor else f" (reported by the resource via {via})"),
             "resource": resource.call_sign,
             "resource_id": resource.pk,
             "dispatch_id": dispatch.pk,
-            "step": step,
+            **({} if recalled else {"step": step}),
             "via": via,
         },
         rationale=reason,
@@ -367,9 +362,8 @@ def broadcast(*, incident_id: int, group_id: int, channel: str, body: str, actor
         kind=EventKind.BROADCAST_SENT,
         actor=actor,
         data={
-            "text": f"Broadcast to {group.name} by {_label(channel)} "
-            f"({len(members)} recipient{'s' if len(members) != 1 else ''})",
             "broadcast_id": sent.pk,
+            "group_id": group.pk,
             "group": group.name,
             "channel": channel,
             "recipients": [m.call_sign for m in members],
@@ -433,14 +427,14 @@ def _record_delivery(message_id: int, *, ok: bool, error: str, final: bool) -> N
         return
     # The outcome of a briefing, or a failed broadcast message, is for the dispatcher to see.
     if message.kind == MessageKind.BRIEFING or not ok:
-        result = "sent" if ok else f"FAILED after {message.attempts} attempt(s)"
         events.record(
             incident=message.incident,
             kind=EventKind.MESSAGE_DELIVERY,
             data={
-                "text": f"{message.get_kind_display()} to {message.recipient.call_sign} by "
-                f"{_label(message.channel)}: {result}",
                 "message_id": message.pk,
+                "message_kind": message.kind,
+                "resource": message.recipient.call_sign,
+                "channel": message.channel,
                 "status": message.status,
                 "attempts": message.attempts,
             },

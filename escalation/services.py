@@ -275,17 +275,25 @@ def _record_firing(*, incident, event, escalation, attempt: int) -> None:
         kind=EventKind.ESCALATION_FIRED,
         actor=event.actor,
         data={
-            "escalation_event": event.pk,
+            "escalation_event_id": event.pk,
+            "step_id": event.step_id,
             "step": event.step_name,
             "trigger": event.trigger,
             "action": event.action,
             "repetition": event.repetition,
             "attempt": attempt,
-            "level": event.get_level_display(),
-            "level_rank": event.level,
-            "team": escalation.team,
+            "level": event.level,
+            "team": escalation.team or None,
             "needs_ack": event.awaiting_ack,
-            "recipients": event.recipients,
+            # A move up after unanswered repeats tells the next level's group, named as it.
+            **(
+                {"notify_level": event.level}
+                if "user_id" not in event.recipients
+                else {
+                    "notify_group": event.recipients["group"],
+                    "notify_user_id": event.recipients["user_id"],
+                }
+            ),
             "due_at": event.due_at.isoformat() if event.due_at else None,
         },
         rationale=event.reason,
@@ -406,7 +414,7 @@ def acknowledge_escalations(*, incident_id: int, actor) -> list[EscalationEvent]
         kind=EventKind.ESCALATION_ACKNOWLEDGED,
         actor=actor,
         data={
-            "escalation_events": [e.pk for e in waiting],
+            "escalation_event_ids": [e.pk for e in waiting],
             "steps": sorted({e.step_name for e in waiting}),
         },
     )
@@ -452,10 +460,10 @@ def escalate_manually(*, incident_id: int, actor, reason: str, team: str = "") -
         kind=EventKind.ESCALATED_MANUALLY,
         actor=actor,
         data={
-            "escalation_event": event.pk,
-            "level": escalation.get_level_display(),
-            "level_rank": escalation.level,
-            "team": escalation.team,
+            "escalation_event_id": event.pk,
+            "action": action,
+            "level": escalation.level,
+            "team": escalation.team or None,
         },
         rationale=reason,
     )
@@ -487,9 +495,9 @@ def reapply_policy(*, incident_id: int, actor, reason: str = "") -> Escalation:
         kind=EventKind.POLICY_REAPPLIED,
         actor=actor,
         data={
-            "from": before,
-            "to": policy.name if policy else None,
-            "steps": len(escalation.steps()),
+            "from_policy": before,
+            "to_policy": policy.name if policy else None,
+            "step_count": len(escalation.steps()),
         },
         rationale=reason.strip(),
     )

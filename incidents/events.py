@@ -7,6 +7,7 @@ from django.db import connection
 from django.db.models import Max, Model
 
 from core import hooks
+from incidents import timeline
 from incidents.models import Incident, IncidentEvent
 
 # Any constant: the key of the PostgreSQL advisory lock that orders the timeline.
@@ -29,9 +30,11 @@ def jsonable(value):
 def record(
     *, incident: Incident, kind: str, actor=None, data: dict | None = None, rationale: str = ""
 ) -> IncidentEvent:
+    # An unknown kind or data of the wrong shape fails here, loudly, before anything is written.
+    data = timeline.validate(kind, data or {})
     previous_id = _take_timeline_lock()
     event = IncidentEvent.objects.create(
-        incident=incident, kind=kind, actor=actor, data=data or {}, rationale=rationale
+        incident=incident, kind=kind, actor=actor, data=data, rationale=rationale
     )
     hooks.emit("event_recorded", event=event, prev_id=previous_id)
     return event
@@ -71,6 +74,7 @@ def event_message(event: IncidentEvent) -> dict:
         "at": event.at.isoformat(),
         "actor": event.actor.get_username() if event.actor else None,
         "data": event.data,
+        "text": timeline.render(event),
         "rationale": event.rationale,
         "incident": {
             "status": incident.status,

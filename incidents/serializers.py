@@ -438,7 +438,10 @@ class EventMessageSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=EventKind.choices)
     at = serializers.DateTimeField()
     actor = serializers.CharField(allow_null=True)
-    data = serializers.DictField()
+    data = serializers.DictField(
+        help_text="The event's typed fields (ids, codes, UTC times): docs/timeline-catalogue.md."
+    )
+    text = serializers.CharField(help_text="What happened, in words (the one renderer's).")
     rationale = serializers.CharField()
     incident = EventIncidentSerializer()
 

@@ -338,9 +338,9 @@ def reprioritise(
         raise InvalidTransition(f"{incident.reference} is {incident.status}: reopen it first.")
     cell, matrix = selectors.matrix_cell(impact=impact, urgency=urgency)
     before = {
-        "impact": incident.impact.name,
-        "urgency": incident.urgency.name,
-        "priority": incident.priority.code,
+        "from_impact": incident.impact.name,
+        "from_urgency": incident.urgency.name,
+        "from_priority": incident.priority.code,
     }
     incident.impact, incident.urgency, incident.priority = impact, urgency, cell.priority
     incident.matrix_version = matrix.version
@@ -354,9 +354,12 @@ def reprioritise(
         kind=EventKind.REPRIORITISED,
         actor=actor,
         data={
-            "from": before,
-            "to": {"impact": impact.name, "urgency": urgency.name, "priority": cell.priority.code},
+            **before,
+            "to_impact": impact.name,
+            "to_urgency": urgency.name,
+            "to_priority": cell.priority.code,
             "matrix_version": matrix.version,
+            "by_escalation": False,
         },
         rationale=reason.strip(),
     )
@@ -381,7 +384,7 @@ def raise_priority(*, incident_id: int, actor, reason: str) -> Incident:
         incident=incident,
         kind=EventKind.REPRIORITISED,
         actor=actor,
-        data={"from": {"priority": before}, "to": {"priority": higher.code}, "escalation": True},
+        data={"from_priority": before, "to_priority": higher.code, "by_escalation": True},
         rationale=reason,
     )
     return incident

@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class MessagingConfig(AppConfig):
     name = "messaging"
     verbose_name = "Messages"
+
+    def ready(self):
+        # The timeline reads this app's codes in its words (incidents/timeline.py).
+        from incidents import timeline
+        from messaging.channels import Channel
+
+        timeline.register_labels("dispatch_channel", Channel)

@@ -1,9 +1,12 @@
 from django import template
 
 from core.formatting import humane_duration
+from incidents import timeline
 
 register = template.Library()
 register.filter("humane_duration", humane_duration)
+# What a timeline event says happened, in words: the one renderer's, as the API and board.
+register.filter("event_text", timeline.render)
 
 
 @register.filter

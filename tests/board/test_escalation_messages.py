@@ -48,7 +48,7 @@ async def test_the_row_lists_a_fired_escalation_until_it_is_acknowledged():
     # then the row carried by the firing lists the alert
     [alert] = fired["row"]["alerts"]
     assert alert["step"] == "Tell the duty manager" and alert["needs_ack"] is True
-    assert alert["id"] == fired["data"]["escalation_event"]
+    assert alert["id"] == fired["data"]["escalation_event_id"]
 
     # and once a supervisor acknowledges, the row sent with that event lists none
     await sync_to_async(services.acknowledge_escalations)(incident_id=incident.pk, actor=boss)

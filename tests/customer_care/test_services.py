@@ -11,6 +11,7 @@ from customer_care.errors import SurveyLinkRefused
 from customer_care.models import Closure, CustomerUpdate, Satisfaction, SatisfactionLink
 from incidents import selectors, services
 from incidents.models import EventKind, Incident, Status, TimerKind
+from incidents.timeline import render
 from tests.factories import agent, close, log, resolve
 
 pytestmark = pytest.mark.django_db
@@ -178,7 +179,8 @@ def test_resolving_stops_the_resolution_clock_and_records_how(reference_data):
     resolution = incident.resolutions.get()
     assert resolution.code == "workaround"
     event = incident.events.get(kind=EventKind.RESOLVED)
-    assert event.data["code"] == "Workaround in place"
+    assert event.data["code"] == "workaround"
+    assert render(event) == "Resolved: Workaround in place"
     assert event.rationale == "Bucket under the leak; plumber booked."
 
 
@@ -233,7 +235,8 @@ def test_closing_records_who_confirmed_and_how(reference_data):
     assert closure.confirmed
     assert closure.confirmed_by == "Ruth Okafor"
     event = incident.events.get(kind=EventKind.CLOSED)
-    assert event.data["method"] == "Confirmed by email"
+    assert event.data["method"] == "email"
+    assert "Confirmed by email" in render(event)
 
 
 def test_a_confirmation_from_before_the_resolution_is_refused(reference_data):
@@ -320,7 +323,8 @@ def test_a_closed_incident_reopens_with_its_clocks_running_again(reference_data,
     assert incident.timers.get(kind=TimerKind.RESOLUTION).met_at is None
     assert due(incident).due_at == clock.now + timedelta(hours=1)
     event = incident.events.get(kind=EventKind.REOPENED)
-    assert event.data == {"from": "closed", "to": "reopened"}
+    assert event.data == {"from": "closed"}
+    assert render(event) == "Reopened (was Closed)"
     assert event.rationale == "Leak is back"
 
 

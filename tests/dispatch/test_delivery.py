@@ -15,6 +15,7 @@ from dispatch.models import DeliveryStatus, Message
 from incidentdesk.celery import app
 from incidents import demo
 from incidents.models import EventKind
+from incidents.timeline import render
 from messaging import adapters
 from tests.factories import log, resource, send
 
@@ -51,7 +52,7 @@ def test_a_webhook_briefing_is_a_signed_json_post(reference_data, receiver_facto
     message.refresh_from_db()
     assert (message.status, message.attempts, message.error) == (DeliveryStatus.SENT, 1, "")
     event = message.incident.events.get(kind=EventKind.MESSAGE_DELIVERY)
-    assert event.data["text"] == "Dispatch briefing to LIFT-CO by webhook: sent"
+    assert render(event) == "Dispatch briefing to LIFT-CO by webhook: sent"
 
 
 def test_a_signature_over_an_old_timestamp_is_refused_by_verify():
@@ -168,5 +169,5 @@ def test_the_worker_gives_up_after_the_bounded_retries_and_records_the_failure(
     assert message.attempts == 3
     assert len(receiver.requests) == 3
     event = message.incident.events.get(kind=EventKind.MESSAGE_DELIVERY)
-    assert "FAILED after 3 attempt(s)" in event.data["text"]
+    assert "failed after 3 attempts" in render(event)
     assert event.rationale == f"{receiver.url} answered 500"

@@ -112,7 +112,7 @@ def test_the_status_link_shows_the_job_and_records_the_resources_step(client, in
     assert dispatch.status == DispatchStatus.ACKNOWLEDGED
     event = incident.events.filter(kind=EventKind.DISPATCH_PROGRESS).get()
     assert event.actor is None
-    assert event.data["via"] == "status link"
+    assert event.data["via"] == "status_link"
 
 
 def test_an_expired_status_link_says_so(client, incident):

@@ -18,6 +18,7 @@ from dispatch.models import (
     ResourceStatus,
 )
 from incidents.models import EventKind, Status, TimerKind
+from incidents.timeline import render
 from tests.factories import agent, log, resource, send, supervisor
 
 pytestmark = pytest.mark.django_db
@@ -201,7 +202,7 @@ def test_a_radio_briefing_waits_for_the_dispatchers_confirmation(incident):
     message.refresh_from_db()
     assert message.status == DeliveryStatus.CONFIRMED
     event = incident.events.get(kind=EventKind.BRIEFING_CONFIRMED)
-    assert event.data["text"].startswith("FAC-1 briefed by radio at ")
+    assert render(event).startswith("FAC-1 briefed by radio at ")
 
 
 def test_a_briefing_given_as_the_dispatch_is_sent_is_confirmed_at_once(incident):

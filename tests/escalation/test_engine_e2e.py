@@ -150,7 +150,7 @@ async def test_a_p1_is_escalated_on_time_acknowledged_or_repeated_and_moved_up(
     await wait_for(communicator, firing(ignored, 1), timeout=15)
     moved = await wait_for(communicator, firing(ignored, 2), timeout=15)
     assert moved["data"]["action"] == Action.RAISE_LEVEL
-    assert moved["data"]["level"] == Level.SUPERVISOR.label
+    assert moved["data"]["level"] == Level.SUPERVISOR
     levels = await sync_to_async(
         lambda: {e.incident_id: e.level for e in Escalation.objects.all()}
     )()

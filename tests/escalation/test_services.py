@@ -222,7 +222,7 @@ def test_a_raise_priority_step_goes_through_the_incident_service(reference_data,
     incident.refresh_from_db()
     assert incident.priority.code == "P1"
     raised = incident.events.get(kind=EventKind.REPRIORITISED)
-    assert raised.data["escalation"] is True and raised.data["to"] == {"priority": "P1"}
+    assert raised.data["by_escalation"] is True and raised.data["to_priority"] == "P1"
 
 
 def test_a_specialist_step_hands_the_incident_to_the_team(reference_data, clock):

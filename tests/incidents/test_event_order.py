@@ -17,7 +17,7 @@ def test_events_chain_to_the_event_committed_before_them(reference_data):
     before = IncidentEvent.objects.latest("id").pk
 
     with transaction.atomic():
-        event = events.record(incident=first, kind=EventKind.UPDATED)
+        event = events.record(incident=first, kind=EventKind.DETAILS_CONFIRMED)
         chained = events._take_timeline_lock()
 
     assert before < event.pk
@@ -36,14 +36,14 @@ def test_a_later_event_cannot_commit_before_an_earlier_one(reference_data):
 
     def earlier():
         with transaction.atomic():
-            ids["earlier"] = events.record(incident=incident, kind=EventKind.UPDATED).pk
+            ids["earlier"] = events.record(incident=incident, kind=EventKind.DETAILS_CONFIRMED).pk
             first_recorded.set()
             release_first.wait(10)  # a slow transaction: commits after the other tried
         connections.close_all()
 
     def later():
         with transaction.atomic():
-            ids["later"] = events.record(incident=incident, kind=EventKind.UPDATED).pk
+            ids["later"] = events.record(incident=incident, kind=EventKind.DETAILS_CONFIRMED).pk
         connections.close_all()
 
     # when the earlier transaction holds its event uncommitted and a later one tries to commit

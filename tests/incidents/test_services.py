@@ -249,7 +249,7 @@ def test_reprioritise_needs_a_reason_and_moves_the_deadlines(reference_data):
     response = incident.timers.get(kind=TimerKind.RESPONSE)
     assert response.due_at == response.started_at + timedelta(minutes=15)
     event = incident.events.get(kind=EventKind.REPRIORITISED)
-    assert event.data["from"]["priority"] == "P2" and event.data["to"]["priority"] == "P1"
+    assert event.data["from_priority"] == "P2" and event.data["to_priority"] == "P1"
 
 
 def test_a_second_call_links_to_the_parent_and_both_timelines_say_so(reference_data):
