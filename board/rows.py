@@ -12,6 +12,7 @@ from django.utils import timezone
 from dispatch import selectors as dispatch_selectors
 from escalation import selectors as escalation_selectors
 from incidents import selectors
+from incidents.clock import FOLLOWS_PARENT
 from incidents.events import event_message, last_event_id
 from incidents.models import Incident, IncidentEvent, Priority, SlaTimer, Status
 
@@ -19,21 +20,40 @@ from incidents.models import Incident, IncidentEvent, Priority, SlaTimer, Status
 RESYNC_LIMIT = 500
 
 
-def _incidents() -> QuerySet[Incident]:
-    """Incidents with everything a row shows, in a fixed number of queries (plus one for
-    the assigned resources of all of them: see `rows`)."""
-    return Incident.objects.select_related("category", "priority").prefetch_related(
-        Prefetch("timers", queryset=SlaTimer.objects.filter(met_at__isnull=True).order_by("due_at"))
+def _unmet_timers(lookup: str) -> Prefetch:
+    return Prefetch(
+        lookup, queryset=SlaTimer.objects.filter(met_at__isnull=True).order_by("due_at")
     )
 
 
+def _incidents() -> QuerySet[Incident]:
+    """Incidents with everything a row shows, in a fixed number of queries (plus one for
+    the assigned resources of all of them: see `rows`; and one for the parents' timers
+    when a linked call is among them)."""
+    return Incident.objects.select_related("category", "priority", "parent").prefetch_related(
+        _unmet_timers("timers"), _unmet_timers("parent__timers")
+    )
+
+
+def _timers(incident: Incident) -> list[SlaTimer]:
+    """The clocks a row counts down: a linked call's own customer-update clock and, for the
+    response and resolution it follows, its parent's (by due time)."""
+    own = [t for t in incident.timers.all() if t.follows_parent_since is None]  # prefetched
+    if incident.parent_id is None or len(own) == len(incident.timers.all()):
+        return own
+    followed = [t for t in incident.parent.timers.all() if t.kind in FOLLOWS_PARENT]
+    return sorted(own + followed, key=lambda t: t.due_at)
+
+
 def _deadline(incident: Incident) -> dict | None:
-    """The next unmet SLA deadline: the running timer due first, else a paused one."""
-    timers = list(incident.timers.all())  # prefetched: unmet, by due time
+    """The next unmet SLA deadline: the running timer due first, else a paused one. For a
+    linked call whose next deadline is its parent's, `follows` names the parent."""
+    timers = _timers(incident)
     if not timers:
         return None
     running = [t for t in timers if t.paused_at is None]
     timer = running[0] if running else timers[0]
+    follows = incident.parent.reference if timer.incident_id != incident.pk else None
     return {
         "kind": timer.kind,
         "label": timer.get_kind_display(),
@@ -44,6 +64,7 @@ def _deadline(incident: Incident) -> dict | None:
         "paused_remaining_seconds": (
             int((timer.due_at - timer.paused_at).total_seconds()) if timer.paused_at else None
         ),
+        "follows": follows,
     }
 
 
@@ -80,6 +101,8 @@ def row(incident: Incident, *, assigned: list[dict], alerts: list[dict], now=Non
         "status_label": incident.get_status_display(),
         "received_at": incident.received_at.isoformat(),
         "deadline": _deadline(incident),
+        # A linked call's response and resolution follow this incident's (incidents/clock.py).
+        "follows_parent": incident.parent.reference if incident.parent_id else None,
         "customer_update": _customer_update(incident, now=now or timezone.now()),
         "assigned": assigned,
         "alerts": alerts,

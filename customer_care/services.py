@@ -286,6 +286,7 @@ def _resolve_locked(*, incident: Incident, actor, code: str, notes: str, via_par
         },
         rationale=notes,
     )
+    hooks.emit("incident_settled", incident=incident, actor=actor, at=now)
     if incident.caller_email:
         link = SatisfactionLink.objects.create(
             incident=incident,
@@ -394,6 +395,7 @@ def _close_locked(
             "via_parent": via_parent.reference if via_parent else None,
         },
     )
+    hooks.emit("incident_settled", incident=incident, actor=actor, at=now)
 
 
 def close_unconfirmed(*, now: datetime | None = None) -> list[str]:

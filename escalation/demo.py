@@ -9,12 +9,16 @@ from django.db import transaction
 from escalation.models import Action, Channel, EscalationPolicy, Level, Trigger
 
 DEFAULT_POLICY = "Default incident escalation"
+# Specialist teams a case can be escalated to by hand: groups that are not roles or levels
+# (escalation.selectors.specialist_teams). Admins add their own.
+DEMO_TEAMS = ("Hazmat", "Electrical", "Structural engineers")
 
 
 @transaction.atomic
 def install_default_policy() -> EscalationPolicy:
     """P1 logged → duty manager; 50 % / 75 % of the response target → supervisors; breach →
-    one level up. Each needs acknowledgement within 5 minutes, repeats twice, then moves up."""
+    one level up. Each needs acknowledgement within 5 minutes, repeats twice, then moves up.
+    Also the demo's specialist teams."""
     groups = {
         level: Group.objects.get_or_create(name=level.label)[0]
         for level in (Level.SUPERVISOR, Level.DUTY_MANAGER, Level.HEAD_OF_OPERATIONS)
@@ -23,6 +27,8 @@ def install_default_policy() -> EscalationPolicy:
     supervisor = get_user_model().objects.filter(username="supervisor").first()
     if supervisor is not None:
         supervisor.groups.add(groups[Level.DUTY_MANAGER])
+    for team in DEMO_TEAMS:
+        Group.objects.get_or_create(name=team)
     policy, created = EscalationPolicy.objects.get_or_create(name=DEFAULT_POLICY)
     if not created:
         return policy

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from escalation.snapshot import PolicySnapshot, StepSnapshot
 from incidents.models import TimerKind
 
 # --- Escalation policies, running escalations, due work and escalation events (issue 5) ---
@@ -46,6 +47,9 @@ TIMER_TRIGGERS: dict[str, str] = {
 }
 PERCENT_TRIGGERS = frozenset({Trigger.RESPONSE_ELAPSED, Trigger.RESOLUTION_ELAPSED})
 EVENT_TRIGGERS = frozenset({Trigger.P1_LOGGED, Trigger.REOPENED, Trigger.MANUAL})
+# The step id of manual escalations: policy steps are database rows (ids from 1), so 0 is
+# free, and a manual alert's repeats are unique per (incident, step, repetition) like any.
+MANUAL_STEP_ID = 0
 
 
 class Action(models.TextChoices):
@@ -143,24 +147,24 @@ class EscalationStep(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    def snapshot(self) -> dict:
-        """What a running escalation keeps of this step (see Escalation.snapshot)."""
-        return {
-            "id": self.pk,
-            "order": self.order,
-            "name": self.name,
-            "trigger": self.trigger,
-            "percent": self.percent,
-            "minutes": self.minutes,
-            "action": self.action,
-            "channel": self.channel,
-            "notify_group": self.notify_group.name if self.notify_group else None,
-            "notify_user_id": self.notify_user_id,
-            "team": self.team,
-            "requires_ack": self.requires_ack,
-            "ack_timeout_seconds": int(self.ack_timeout.total_seconds()),
-            "max_repeats": self.max_repeats,
-        }
+    def snapshot(self) -> StepSnapshot:
+        """What a running escalation keeps of this step (see escalation/snapshot.py)."""
+        return StepSnapshot(
+            id=self.pk,
+            order=self.order,
+            name=self.name,
+            trigger=self.trigger,
+            percent=self.percent,
+            minutes=self.minutes,
+            action=self.action,
+            channel=self.channel,
+            notify_group=self.notify_group.name if self.notify_group else None,
+            notify_user_id=self.notify_user_id,
+            team=self.team,
+            requires_ack=self.requires_ack,
+            ack_timeout=self.ack_timeout,
+            max_repeats=self.max_repeats,
+        )
 
 
 class Escalation(models.Model):
@@ -184,11 +188,16 @@ class Escalation(models.Model):
     def __str__(self):
         return f"{self.get_level_display()} ({self.snapshot.get('policy_name') or 'no policy'})"
 
-    def steps(self) -> list[dict]:
-        return self.snapshot.get("steps", [])
+    @property
+    def plan(self) -> PolicySnapshot:
+        """The snapshot, typed: the engine reads steps only through this."""
+        return PolicySnapshot.from_dict(self.snapshot)
 
-    def step(self, step_id: int) -> dict | None:
-        return next((s for s in self.steps() if s["id"] == step_id), None)
+    def steps(self) -> tuple[StepSnapshot, ...]:
+        return self.plan.steps
+
+    def step(self, step_id: int) -> StepSnapshot | None:
+        return self.plan.step(step_id)
 
 
 class EscalationDue(models.Model):
@@ -205,6 +214,11 @@ class EscalationDue(models.Model):
     repetition = models.PositiveIntegerField(default=0)
     attempt = models.PositiveSmallIntegerField(default=0)
     due_at = models.DateTimeField(db_index=True)
+    # For a repeat: the firing it repeats, so several chains of one step (two manual
+    # escalations to different targets) each repeat their own alert.
+    repeat_of = models.ForeignKey(
+        "EscalationEvent", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
 
     class Meta:
         ordering = ["due_at"]
@@ -225,7 +239,8 @@ class EscalationEvent(models.Model):
     incident = models.ForeignKey(
         "incidents.Incident", on_delete=models.CASCADE, related_name="escalation_events"
     )
-    # The snapshot step's id; null for a manual escalation, which has no step.
+    # The snapshot step's id; MANUAL_STEP_ID for a manual escalation (null for those made
+    # before manual escalations needed acknowledgement).
     step_id = models.PositiveIntegerField(null=True, blank=True)
     repetition = models.PositiveIntegerField(default=0)
     step_name = models.CharField(max_length=100)
@@ -247,6 +262,10 @@ class EscalationEvent(models.Model):
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Closed without acknowledgement because the incident settled (resolved, closed,
+    # cancelled) or was linked to a parent: why (that status, or "linked") and when.
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_reason = models.CharField(max_length=20, blank=True)
 
     class Meta:
         ordering = ["-fired_at", "-pk"]

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 
+from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 
 from escalation.models import Escalation, EscalationEvent, Level
@@ -52,3 +53,13 @@ def escalation_history(incident) -> QuerySet[EscalationEvent]:
     return incident.escalation_events.select_related("acknowledged_by", "actor").order_by(
         "fired_at", "pk"
     )
+
+
+# Groups that are roles or rungs of the hierarchy, not specialist teams.
+NOT_TEAMS = frozenset({"Agent", "Supervisor", "Admin", *(level.label for level in Level)})
+
+
+def specialist_teams() -> list[str]:
+    """The specialist teams a case can be handed to: every auth group that is not a role or
+    a level of the hierarchy (admins add a team as a group and put its people in it)."""
+    return sorted(Group.objects.exclude(name__in=NOT_TEAMS).values_list("name", flat=True))

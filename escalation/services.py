@@ -9,14 +9,16 @@ import logging
 import time
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
 from core.errors import Invalid, InvalidTransition
-from escalation import notify
+from escalation import notify, selectors
 from escalation.errors import NothingToAcknowledge
 from escalation.models import (
+    MANUAL_STEP_ID,
     PERCENT_TRIGGERS,
     TIMER_TRIGGERS,
     Action,
@@ -27,6 +29,7 @@ from escalation.models import (
     Level,
     Trigger,
 )
+from escalation.snapshot import PolicySnapshot, StepSnapshot
 from incidents import clock, events
 from incidents import services as incident_services
 from incidents.models import EventKind, Incident, RecordType, SlaTimer, Status, TimerKind
@@ -50,15 +53,16 @@ def matching_policy(incident: Incident) -> EscalationPolicy | None:
 
 
 def policy_snapshot(policy: EscalationPolicy | None, *, at: datetime) -> dict:
+    """The policy as JSON for Escalation.snapshot, written through the typed snapshot."""
     if policy is None:
         return {}
     steps = policy.steps.select_related("notify_group").order_by("order", "pk")
-    return {
-        "policy_id": policy.pk,
-        "policy_name": policy.name,
-        "taken_at": at.isoformat(),
-        "steps": [step.snapshot() for step in steps],
-    }
+    return PolicySnapshot(
+        policy_id=policy.pk,
+        policy_name=policy.name,
+        taken_at=at,
+        steps=tuple(step.snapshot() for step in steps),
+    ).to_dict()
 
 
 def enter_policy(*, incident: Incident, at: datetime) -> Escalation | None:
@@ -70,17 +74,19 @@ def enter_policy(*, incident: Incident, at: datetime) -> Escalation | None:
         incident=incident, policy=policy, snapshot=policy_snapshot(policy, at=at), entered_at=at
     )
     schedule_steps(incident=incident)
-    if incident.priority.rank == 1:
+    # A call logged as linked is one more caller about its parent's event: the parent's
+    # "P1 logged" already raised the alarm.
+    if incident.priority.rank == 1 and incident.parent_id is None:
         fire_event_trigger(incident=incident, trigger=Trigger.P1_LOGGED, at=at)
     return escalation
 
 
-def step_due_at(step: dict, timer: SlaTimer) -> datetime:
+def step_due_at(step: StepSnapshot, timer: SlaTimer) -> datetime:
     """When a timer step fires: its share of the target, plus the time spent on hold."""
-    if step["trigger"] in PERCENT_TRIGGERS:
-        offset = timer.target * step["percent"] / 100
-    elif step["trigger"] == Trigger.NO_DISPATCH:
-        offset = timedelta(minutes=step["minutes"])
+    if step.trigger in PERCENT_TRIGGERS:
+        offset = timer.target * (step.percent or 100) / 100
+    elif step.trigger == Trigger.NO_DISPATCH:
+        offset = timedelta(minutes=step.minutes or 0)
     else:
         offset = timer.target
     return timer.started_at + timer.paused_total + offset
@@ -89,37 +95,38 @@ def step_due_at(step: dict, timer: SlaTimer) -> datetime:
 def schedule_steps(*, incident: Incident) -> None:
     """Rewrite the due work of the timer steps from the clocks as they are now.
 
-    A paused or met timer has no due work; a step that already fired is not scheduled again.
-    Repeats waiting for an acknowledgement (attempt > 0) are left alone.
+    A paused or met timer, or one a linked call follows its parent on, has no due work; a
+    step that already fired is not scheduled again. Repeats waiting for an acknowledgement
+    (attempt > 0) are left alone.
     """
     escalation = Escalation.objects.filter(incident=incident).first()
     if escalation is None:
         return
     EscalationDue.objects.filter(incident=incident, attempt=0).delete()
-    timer_steps = [s for s in escalation.steps() if s["trigger"] in TIMER_TRIGGERS]
+    timer_steps = [s for s in escalation.steps() if s.trigger in TIMER_TRIGGERS]
     if not timer_steps:
         return
     firings = EscalationEvent.objects.filter(
-        incident=incident, step_id__in=[s["id"] for s in timer_steps]
+        incident=incident, step_id__in=[s.id for s in timer_steps]
     ).values_list("step_id", "fired_at")
     timers = {t.kind: t for t in SlaTimer.objects.filter(incident=incident)}
     rows = []
     for step in timer_steps:
-        timer = timers.get(TIMER_TRIGGERS[step["trigger"]])
+        timer = timers.get(TIMER_TRIGGERS[step.trigger])
         if timer is None or not timer.running:
             continue
-        fired_at = [at for step_id, at in firings if step_id == step["id"]]
+        fired_at = [at for step_id, at in firings if step_id == step.id]
         # Each customer-update interval is a new deadline (a recorded update restarts the
         # clock), so that step fires once per interval; every other timer step once.
-        if step["trigger"] == Trigger.UPDATE_OVERDUE:
+        if step.trigger == Trigger.UPDATE_OVERDUE:
             fired_at = [at for at in fired_at if at >= timer.started_at]
         if fired_at:
             continue
         rows.append(
             EscalationDue(
                 incident=incident,
-                step_id=step["id"],
-                repetition=_next_repetition(incident, step["id"]),
+                step_id=step.id,
+                repetition=_next_repetition(incident, step.id),
                 due_at=step_due_at(step, timer),
             )
         )
@@ -153,11 +160,9 @@ def fire_event_trigger(
     if escalation is None:
         return []
     fired = []
-    for step in escalation.steps():
-        if step["trigger"] != trigger:
-            continue
+    for step in escalation.plan.with_trigger(trigger):
         # Each occurrence (a second reopening…) is a new firing of the step.
-        repetition = _next_repetition(incident, step["id"])
+        repetition = _next_repetition(incident, step.id)
         event = _fire(
             incident=incident,
             escalation=escalation,
@@ -178,22 +183,23 @@ def _fire(
     *,
     incident: Incident,
     escalation: Escalation,
-    step: dict,
+    step: StepSnapshot,
     repetition: int,
     attempt: int,
     due_at: datetime | None,
     at: datetime,
     actor=None,
     reason: str = "",
+    repeat_of: EscalationEvent | None = None,
 ) -> EscalationEvent | None:
     """One firing: the escalation event (unique per incident, step and repetition), the
     step's action, the notification and the timeline row. None if it had fired already."""
     if attempt == 0:
-        action = step["action"]
-        recipients = {"group": step["notify_group"], "user_id": step["notify_user_id"]}
-    elif attempt <= step["max_repeats"]:
+        action = step.action
+        recipients = step.recipients
+    elif attempt <= step.max_repeats:
         action = Action.NOTIFY
-        recipients = {"group": step["notify_group"], "user_id": step["notify_user_id"]}
+        recipients = step.recipients
     else:
         # Nobody acknowledged after every repeat: the next rung of the hierarchy hears of it.
         action = Action.RAISE_LEVEL
@@ -202,30 +208,27 @@ def _fire(
         with transaction.atomic():
             event = EscalationEvent.objects.create(
                 incident=incident,
-                step_id=step["id"],
+                step_id=step.id,
                 repetition=repetition,
-                step_name=step["name"],
-                trigger=step["trigger"],
+                step_name=step.name,
+                trigger=step.trigger,
                 action=action,
-                channel=step["channel"],
+                channel=step.channel,
                 recipients=recipients,
                 level=escalation.level,
                 due_at=due_at,
                 fired_at=at,
                 actor=actor,
                 reason=reason,
-                requires_ack=step["requires_ack"],
-                awaiting_ack=step["requires_ack"],
+                requires_ack=step.requires_ack,
+                awaiting_ack=step.requires_ack,
             )
     except IntegrityError:
         # Already fired (a redelivered task, a retry, a second worker): exactly once.
         return None
-    # A repeat replaces the earlier firing of the same step on the unacknowledged list.
-    EscalationEvent.objects.filter(
-        incident=incident, step_id=step["id"], awaiting_ack=True
-    ).exclude(pk=event.pk).update(awaiting_ack=False)
+    _replace_on_the_list(incident=incident, step=step, event=event, repeat_of=repeat_of)
     _apply(action=action, step=step, incident=incident, escalation=escalation, event=event)
-    if step["requires_ack"]:
+    if step.requires_ack:
         _schedule_repeat(
             step=step, incident=incident, escalation=escalation, event=event, attempt=attempt
         )
@@ -234,18 +237,33 @@ def _fire(
     return event
 
 
-def _apply(*, action: str, step: dict, incident: Incident, escalation: Escalation, event):
+def _replace_on_the_list(*, incident, step: StepSnapshot, event, repeat_of) -> None:
+    """A repeat replaces the firing it repeats on the unacknowledged list; a new firing of a
+    policy step replaces that step's earlier one. Manual escalations each keep their own."""
+    earlier = EscalationEvent.objects.filter(incident=incident, awaiting_ack=True).exclude(
+        pk=event.pk
+    )
+    if repeat_of is not None:
+        earlier = earlier.filter(pk=repeat_of.pk)
+    elif step.id == MANUAL_STEP_ID:
+        return
+    else:
+        earlier = earlier.filter(step_id=step.id)
+    earlier.update(awaiting_ack=False)
+
+
+def _apply(*, action: str, step: StepSnapshot, incident: Incident, escalation: Escalation, event):
     if action == Action.RAISE_LEVEL and escalation.level < Level.HEAD_OF_OPERATIONS:
         escalation.level += 1
         escalation.save(update_fields=["level"])
     elif action == Action.SPECIALIST:
-        escalation.team = step["team"]
+        escalation.team = step.team
         escalation.save(update_fields=["team"])
     elif action == Action.RAISE_PRIORITY:
         incident_services.raise_priority(
             incident_id=incident.pk,
             actor=None,
-            reason=f"Escalation step “{step['name']}” raised the priority.",
+            reason=f"Escalation step “{step.name}” raised the priority.",
         )
         incident.refresh_from_db(fields=["priority", "version"])
     if event.level != escalation.level:
@@ -253,19 +271,20 @@ def _apply(*, action: str, step: dict, incident: Incident, escalation: Escalatio
         event.save(update_fields=["level"])
 
 
-def _schedule_repeat(*, step, incident, escalation, event, attempt: int) -> None:
+def _schedule_repeat(*, step: StepSnapshot, incident, escalation, event, attempt: int) -> None:
     """Needs acknowledgement: repeat after the timeout, then move up, until the top."""
-    last_rung = attempt > step["max_repeats"] and escalation.level >= Level.HEAD_OF_OPERATIONS
+    last_rung = attempt > step.max_repeats and escalation.level >= Level.HEAD_OF_OPERATIONS
     if last_rung:
         return
     # After moving up a level the repeats start again at the new level.
-    next_attempt = 1 if attempt > step["max_repeats"] else attempt + 1
+    next_attempt = 1 if attempt > step.max_repeats else attempt + 1
     EscalationDue.objects.create(
         incident=incident,
-        step_id=step["id"],
-        repetition=_next_repetition(incident, step["id"]),
+        step_id=step.id,
+        repetition=_next_repetition(incident, step.id),
         attempt=next_attempt,
-        due_at=event.fired_at + timedelta(seconds=step["ack_timeout_seconds"]),
+        due_at=event.fired_at + step.ack_timeout,
+        repeat_of=event,
     )
 
 
@@ -353,27 +372,41 @@ def sweep(*, now: datetime | None = None) -> int:
     return fired
 
 
+def _step_of(due: EscalationDue, escalation: Escalation | None) -> StepSnapshot | None:
+    """The step a due row fires: from the typed snapshot, or a manual alert's own step."""
+    if due.step_id == MANUAL_STEP_ID:
+        return manual_step(due.repeat_of.recipients) if due.repeat_of else None
+    return escalation.step(due.step_id) if escalation else None
+
+
 def _fire_due(*, due: EscalationDue, incident: Incident, at: datetime) -> bool:
     escalation = Escalation.objects.filter(incident=incident).first()
-    step = escalation.step(due.step_id) if escalation else None
+    step = _step_of(due, escalation)
+    repeat_of = due.repeat_of
     due.delete()
     # A resolved, closed or cancelled incident needs no more chasing.
-    if step is None or incident.status in SETTLED:
+    if step is None or escalation is None or incident.status in SETTLED:
         return False
     if due.attempt == 0:
         # The clock may have moved since the row was written: check the timer itself.
         timer = SlaTimer.objects.filter(
-            incident=incident, kind=TIMER_TRIGGERS[step["trigger"]]
+            incident=incident, kind=TIMER_TRIGGERS[step.trigger]
         ).first()
         if timer is None or not timer.running:
             return False
         if step_due_at(step, timer) > at:
             schedule_steps(incident=incident)
             return False
-    elif not EscalationEvent.objects.filter(
-        incident=incident, step_id=step["id"], awaiting_ack=True
-    ).exists():
-        return False
+    else:
+        # A repeat fires only while the firing it repeats still waits (due work written
+        # before repeat_of existed names only the step).
+        waiting = EscalationEvent.objects.filter(incident=incident, awaiting_ack=True)
+        if repeat_of is not None:
+            waiting = waiting.filter(pk=repeat_of.pk)
+        else:
+            waiting = waiting.filter(step_id=step.id)
+        if not waiting.exists():
+            return False
     event = _fire(
         incident=incident,
         escalation=escalation,
@@ -382,6 +415,7 @@ def _fire_due(*, due: EscalationDue, incident: Incident, at: datetime) -> bool:
         attempt=due.attempt,
         due_at=due.due_at,
         at=at,
+        repeat_of=repeat_of,
     )
     return event is not None
 
@@ -421,12 +455,47 @@ def acknowledge_escalations(*, incident_id: int, actor) -> list[EscalationEvent]
     return waiting
 
 
+def _real_team(team: str) -> str:
+    """The team's name as its group spells it; a name that is no group is refused."""
+    teams = selectors.specialist_teams()
+    found = next((t for t in teams if t.casefold() == team.casefold()), None)
+    if found is None:
+        known = ", ".join(teams) if teams else "none yet (an admin adds teams as groups)"
+        raise Invalid({"team": [f"There is no specialist team “{team}”. Teams: {known}."]})
+    return found
+
+
+def manual_step(recipients: dict) -> StepSnapshot:
+    """What a manual escalation's alert follows: the same repeat/timeout rules as a policy
+    step that needs acknowledgement, with the timeout and repeats from settings (a manual
+    escalation must reach someone whatever policy, if any, the incident runs)."""
+    return StepSnapshot(
+        id=MANUAL_STEP_ID,
+        name="Manual escalation",
+        trigger=Trigger.MANUAL,
+        action=Action.NOTIFY,
+        channel=settings.ESCALATION_MANUAL_CHANNEL,
+        notify_group=recipients.get("group"),
+        notify_user_id=recipients.get("user_id"),
+        requires_ack=True,
+        ack_timeout=timedelta(minutes=settings.ESCALATION_MANUAL_ACK_TIMEOUT_MINUTES),
+        max_repeats=settings.ESCALATION_MANUAL_MAX_REPEATS,
+    )
+
+
 @transaction.atomic
 def escalate_manually(*, incident_id: int, actor, reason: str, team: str = "") -> EscalationEvent:
-    """An agent or supervisor escalates: one level up, or to a specialist team if named."""
+    """An agent or supervisor escalates: one level up, or to a specialist team if named.
+
+    Either way the target gets an alert that needs acknowledgement: the group of the new
+    level's name, or the team's group, is notified (notify.py) and the alert repeats after
+    the timeout, then moves up a level, as a policy step's does (manual_step).
+    """
     reason, team = reason.strip(), team.strip()
     if not reason:
         raise Invalid({"reason": ["Say why the incident needs escalating."]})
+    if team:
+        team = _real_team(team)
     incident = incident_services.lock_incident(incident_id, None)
     if not incident.is_open:
         raise InvalidTransition(f"{incident.reference} is {incident.status}: reopen it first.")
@@ -435,7 +504,7 @@ def escalate_manually(*, incident_id: int, actor, reason: str, team: str = "") -
     if team:
         escalation.team = team
         escalation.save(update_fields=["team"])
-        action = Action.SPECIALIST
+        action, target = Action.SPECIALIST, team
     else:
         if escalation.level >= Level.HEAD_OF_OPERATIONS:
             raise InvalidTransition(
@@ -443,18 +512,26 @@ def escalate_manually(*, incident_id: int, actor, reason: str, team: str = "") -
             )
         escalation.level += 1
         escalation.save(update_fields=["level"])
-        action = Action.RAISE_LEVEL
+        action, target = Action.RAISE_LEVEL, Level(escalation.level).label
+    step = manual_step({"group": target})
     event = EscalationEvent.objects.create(
         incident=incident,
-        step_id=None,
-        step_name="Manual escalation",
+        step_id=MANUAL_STEP_ID,
+        repetition=_next_repetition(incident, MANUAL_STEP_ID),
+        step_name=step.name,
         trigger=Trigger.MANUAL,
         action=action,
+        channel=step.channel,
+        recipients=step.recipients,
         level=escalation.level,
+        due_at=now,
         fired_at=now,
         actor=actor,
         reason=reason,
+        requires_ack=True,
+        awaiting_ack=True,
     )
+    _schedule_repeat(step=step, incident=incident, escalation=escalation, event=event, attempt=0)
     events.record(
         incident=incident,
         kind=EventKind.ESCALATED_MANUALLY,
@@ -464,13 +541,55 @@ def escalate_manually(*, incident_id: int, actor, reason: str, team: str = "") -
             "action": action,
             "level": escalation.level,
             "team": escalation.team or None,
+            "needs_ack": True,
+            "notify_group": event.recipients.get("group"),
         },
         rationale=reason,
     )
+    notify.notify(event=event)
     fire_event_trigger(
         incident=incident, trigger=Trigger.MANUAL, at=now, actor=actor, reason=reason
     )
     return event
+
+
+# --- When the incident settles or follows a parent: its alerts end ---
+
+
+def close_alerts(*, incident: Incident, actor, at: datetime, because: str) -> list[int]:
+    """Close the incident's open alerts (no acknowledgement will come) and delete its due
+    work; recorded on the timeline when there was an alert to close. Returns their ids."""
+    EscalationDue.objects.filter(incident=incident).delete()
+    waiting = list(
+        EscalationEvent.objects.filter(incident=incident, awaiting_ack=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not waiting:
+        return []
+    EscalationEvent.objects.filter(pk__in=waiting).update(
+        awaiting_ack=False, closed_at=at, closed_reason=because
+    )
+    events.record(
+        incident=incident,
+        kind=EventKind.ALERTS_CLOSED,
+        actor=actor,
+        data={"escalation_event_ids": waiting, "because": because},
+    )
+    return waiting
+
+
+def on_settled(*, incident: Incident, actor, at: datetime) -> None:
+    """Resolved, closed or cancelled: nobody needs to acknowledge its alerts any more."""
+    close_alerts(incident=incident, actor=actor, at=at, because=incident.status)
+
+
+def on_linked(*, incident: Incident, parent: Incident) -> None:
+    """Linked to a parent: the parent's escalation speaks for the event, so the call's own
+    alerts close and its due work goes; only its customer-update steps are scheduled again
+    (its caller is still owed their own updates)."""
+    close_alerts(incident=incident, actor=None, at=timezone.now(), because="linked")
+    schedule_steps(incident=incident)
 
 
 @transaction.atomic

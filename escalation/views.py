@@ -32,6 +32,7 @@ def incident_panel(incident: Incident) -> dict:
         "alerts": list(selectors.unacknowledged_escalations().filter(incident=incident)),
         "history": selectors.escalation_history(incident),
         "escalate_form": EscalateForm(),
+        "teams": selectors.specialist_teams(),
         "levels": Level,
     }
 

@@ -210,6 +210,17 @@ CELERY_BEAT_SCHEDULE["escalation-sweep"] = {
     "schedule": SLA_SWEEP_SECONDS,
     "options": {"expires": SLA_SWEEP_SECONDS},
 }
+# A manual escalation's alert (escalation/services.py manual_step) needs acknowledgement and
+# follows the same rules as a policy step that does: repeated after the timeout, up to the
+# repeats, then moved up one level. From settings, not the running policy: a manual
+# escalation must reach someone whatever policy (if any) the incident runs, and the
+# policy's own "manual escalation" steps still fire beside it with their own timeouts.
+# Defaults match the demo policy's steps (5 minutes, twice, by email and in-app).
+ESCALATION_MANUAL_ACK_TIMEOUT_MINUTES = env.float(
+    "ESCALATION_MANUAL_ACK_TIMEOUT_MINUTES", default=5
+)
+ESCALATION_MANUAL_MAX_REPEATS = env.int("ESCALATION_MANUAL_MAX_REPEATS", default=2)
+ESCALATION_MANUAL_CHANNEL = env("ESCALATION_MANUAL_CHANNEL", default="email")
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

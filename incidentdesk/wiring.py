@@ -20,3 +20,7 @@ def connect() -> None:
     hooks.subscribe("clocks_changed", escalation.schedule_steps)
     # A reopened incident fires the policy's "reopened" steps.
     hooks.subscribe("incident_reopened", escalation.on_reopened)
+    # Resolved, closed or cancelled: its open escalation alerts close, its due work goes.
+    hooks.subscribe("incident_settled", escalation.on_settled)
+    # A call linked to a parent: its own alerts close; the parent's escalation speaks for it.
+    hooks.subscribe("incident_linked", escalation.on_linked)

@@ -11,6 +11,10 @@ from core import hooks
 from incidents.lifecycle import TimerKind
 from incidents.models import Incident, Priority, RecordType, SlaTimer
 
+# A linked call follows its parent's response and resolution; its caller is still owed
+# their own updates, so its customer-update clock keeps running.
+FOLLOWS_PARENT = (TimerKind.RESPONSE, TimerKind.RESOLUTION)
+
 
 def _targets(priority: Priority) -> dict[str, object]:
     return {
@@ -61,6 +65,29 @@ def resume_timers(*, incident: Incident, at: datetime) -> None:
 def meet_timers(*, incident: Incident, kinds: list[str], at: datetime) -> None:
     """Stop the clocks of these kinds: met, or no longer owed (a cancelled incident)."""
     incident.timers.filter(kind__in=kinds, met_at__isnull=True).update(met_at=at)
+    hooks.emit("clocks_changed", incident=incident)
+
+
+def follow_parent(*, incident: Incident, at: datetime) -> None:
+    """Linked to a parent (at log time or later): the call's own response and resolution
+    clocks stop being its own, so no escalation is due on them; the parent's run for it.
+
+    Met timers are marked too, so a reopened linked call still follows its parent.
+    """
+    incident.timers.filter(kind__in=FOLLOWS_PARENT, follows_parent_since__isnull=True).update(
+        follows_parent_since=at
+    )
+    hooks.emit("clocks_changed", incident=incident)
+
+
+def stop_following_parent(*, incident: Incident, at: datetime) -> None:
+    """Unlinked: its own clocks again, with the elapsed time kept.
+
+    The time while linked counts as elapsed (the clock resumes as if it had run all along,
+    as the caller's wait did), so each due_at is what it was: a deadline that passed while
+    linked is a breach now, and the escalation engine fires it on its next sweep.
+    """
+    incident.timers.filter(follows_parent_since__isnull=False).update(follows_parent_since=None)
     hooks.emit("clocks_changed", incident=incident)
 
 

@@ -281,6 +281,7 @@ class EventKind(models.TextChoices):
     ESCALATED_MANUALLY = "escalated_manually", "Escalated by hand"
     POLICY_REAPPLIED = "policy_reapplied", "Escalation policy re-applied"
     INCIDENT_ACKNOWLEDGED = "incident_acknowledged", "Acknowledged (response met)"
+    ALERTS_CLOSED = "alerts_closed", "Escalation alerts closed"
 
 
 class IncidentEvent(models.Model):
@@ -339,6 +340,10 @@ class SlaTimer(models.Model):
     # started_at + target + paused_total, stored so due work is one index range scan.
     due_at = models.DateTimeField()
     met_at = models.DateTimeField(null=True, blank=True)
+    # A linked call's response and resolution follow its parent's: while set, this clock is
+    # not its own to run (no escalations of its own). Its due_at is kept, so unlinking
+    # resumes it as if it had run all along (incidents/clock.py, stop_following_parent).
+    follows_parent_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         # Moved from the escalation app; the table keeps its name.
@@ -360,7 +365,7 @@ class SlaTimer(models.Model):
 
     @property
     def running(self) -> bool:
-        return self.met_at is None and self.paused_at is None
+        return self.met_at is None and self.paused_at is None and self.follows_parent_since is None
 
     def recompute_due(self) -> None:
         self.due_at = self.started_at + self.target + self.paused_total

@@ -326,7 +326,21 @@ class TimerSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SlaTimer
-        fields = ["kind", "target_seconds", "started_at", "due_at", "paused_at", "met_at"]
+        fields = [
+            "kind",
+            "target_seconds",
+            "started_at",
+            "due_at",
+            "paused_at",
+            "met_at",
+            "follows_parent_since",
+        ]
+        extra_kwargs = {
+            "follows_parent_since": {
+                "help_text": "Set while a linked call follows its parent's clock for this kind "
+                "(response, resolution): the parent's deadline is the one that counts."
+            }
+        }
 
 
 class UpdateDueSerializer(serializers.Serializer):

@@ -183,6 +183,8 @@ def _create(*, actor, values: dict) -> Incident:
         parent=parent,
     )
     timers.start_timers(incident=incident, at=now)
+    if parent is not None:
+        timers.follow_parent(incident=incident, at=now)
     events.record(
         incident=incident,
         kind=EventKind.LOGGED,
@@ -199,6 +201,7 @@ def _create(*, actor, values: dict) -> Incident:
     )
     if parent is not None:
         _record_child_linked(parent=parent, child=incident, actor=actor, rationale="")
+        hooks.emit("incident_linked", incident=incident, parent=parent)
     hooks.emit("incident_logged", incident=incident, at=now)
     return incident
 
@@ -282,7 +285,8 @@ def change_status(
     reason = reason.strip()
     if to_status in REASON_REQUIRED and not reason:
         raise Invalid({"reason": [f"Give a reason to mark it {_label(to_status)}."]})
-    apply_status(incident, to_status, at=timezone.now())
+    now = timezone.now()
+    apply_status(incident, to_status, at=now)
     events.record(
         incident=incident,
         kind=EventKind.STATUS_CHANGED,
@@ -290,6 +294,9 @@ def change_status(
         data={"from": from_status, "to": to_status},
         rationale=reason,
     )
+    if to_status == Status.CANCELLED:
+        # Its open escalation alerts close with it (resolve and close emit it in care).
+        hooks.emit("incident_settled", incident=incident, actor=actor, at=now)
     return incident
 
 
@@ -462,6 +469,7 @@ def link_to_parent(
     _check_parent(child=incident, parent=parent)
     incident.parent = parent
     save_incident(incident, ["parent"])
+    timers.follow_parent(incident=incident, at=timezone.now())
     events.record(
         incident=incident,
         kind=EventKind.LINKED,
@@ -470,6 +478,8 @@ def link_to_parent(
         rationale=reason,
     )
     _record_child_linked(parent=parent, child=incident, actor=actor, rationale=reason)
+    # Its own alerts and due work end: the parent's escalation speaks for the event now.
+    hooks.emit("incident_linked", incident=incident, parent=parent)
     return incident
 
 
@@ -485,6 +495,7 @@ def unlink(
         return incident
     incident.parent = None
     save_incident(incident, ["parent"])
+    timers.stop_following_parent(incident=incident, at=timezone.now())
     events.record(
         incident=incident,
         kind=EventKind.UNLINKED,

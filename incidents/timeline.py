@@ -393,12 +393,26 @@ def _fired(d, event):
 
 
 def _escalated_manually(d, event):
+    waits = " — needs acknowledgement" if d["needs_ack"] else ""
     if d["action"] == "specialist":
-        return f"Escalated by hand to the {d['team']} team"
+        return f"Escalated by hand to the {d['team']} team{waits}"
     if d["action"] == "raise_level":
-        return f"Escalated by hand to {_level(d['level'])}"
+        return f"Escalated by hand to {_level(d['level'])}{waits}"
     team = f", team {d['team']}" if d["team"] else ""
     return f"Escalated by hand (level {_level(d['level'])}{team})"
+
+
+_CLOSED_BECAUSE = {
+    "resolved": "the incident was resolved",
+    "closed": "the incident was closed",
+    "cancelled": "the incident was cancelled",
+    "linked": "the call now follows its parent",
+}
+
+
+def _alerts_closed(d, event):
+    count = _plural(len(d["escalation_event_ids"]), "escalation alert")
+    return f"{count} closed: {_CLOSED_BECAUSE.get(d['because'], d['because'])}"
 
 
 def _policy_reapplied(d, event):
@@ -919,9 +933,19 @@ _CATALOGUE: dict[str, _Kind] = {
                 _f("action", "str", optional=True, labels="escalation_action"),
                 _ESCALATION_LEVEL,
                 _f("team", "str", optional=True),
+                # Since manual escalations raise an alert: who was told, and that it waits.
+                _f("needs_ack", "bool", optional=True),
+                _f("notify_group", "str", optional=True),
             ),
             _escalated_manually,
             _up_escalated_manually,
+        ),
+        _Kind(
+            "alerts_closed",
+            "Escalation alerts closed",
+            S,
+            (_f("escalation_event_ids", "list[int]"), _f("because", "str")),
+            _alerts_closed,
         ),
         _Kind(
             "policy_reapplied",

@@ -258,6 +258,8 @@
         const link = el("a", null, row.reference);
         link.href = row.url;
         cells[1].append(link);
+        // A linked call's response and resolution run on its parent's clocks.
+        if (row.follows_parent) cells[1].append(el("span", "follows", `follows ${row.follows_parent}`));
         cells[2].append(el("span", "category", row.category.name), el("span", "summary", row.summary));
         const status = el("td", "status", row.status_label);
         if (row.customer_update && !row.customer_update.paused) {

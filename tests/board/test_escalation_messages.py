@@ -10,7 +10,7 @@ from escalation import services
 from escalation.models import Trigger
 from incidents import demo
 from incidents.models import ImpactLevel, UrgencyLevel
-from tests.factories import escalation_policy, log, supervisor
+from tests.factories import escalation_policy, log, resolve, supervisor
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
@@ -55,4 +55,51 @@ async def test_the_row_lists_a_fired_escalation_until_it_is_acknowledged():
     acknowledged = await _next_event(communicator, "escalation_acknowledged")
     assert acknowledged["row"]["id"] == incident.pk
     assert acknowledged["row"]["alerts"] == []
+    await communicator.disconnect()
+
+
+async def test_resolving_an_incident_sends_its_row_without_its_alerts():
+    communicator = WebsocketCommunicator(BoardConsumer.as_asgi(), "/ws/board/")
+    communicator.scope["user"] = await sync_to_async(supervisor)()
+    connected, _ = await communicator.connect()
+    assert connected
+    incident = await sync_to_async(_escalated_p1)()
+    fired = await _next_event(communicator, "escalation_fired")
+    assert len(fired["row"]["alerts"]) == 1
+
+    # when it is resolved, its open alert closes with it
+    await sync_to_async(resolve)(incident)
+    closed = await _next_event(communicator, "alerts_closed")
+
+    # then the row sent after commit lists no alert
+    assert closed["row"]["id"] == incident.pk
+    assert closed["row"]["alerts"] == []
+    assert closed["data"]["escalation_event_ids"] == [fired["data"]["escalation_event_id"]]
+    await communicator.disconnect()
+
+
+async def test_a_manual_escalation_reaches_the_board_as_an_alert_line():
+    communicator = WebsocketCommunicator(BoardConsumer.as_asgi(), "/ws/board/")
+    communicator.scope["user"] = await sync_to_async(supervisor)()
+    connected, _ = await communicator.connect()
+    assert connected
+
+    def escalated_by_hand():
+        demo.install_reference_data()
+        incident = log()
+        services.escalate_manually(
+            incident_id=incident.pk, actor=supervisor(), reason="Caller threatens legal action"
+        )
+        return incident
+
+    incident = await sync_to_async(escalated_by_hand)()
+    escalated = await _next_event(communicator, "escalated_manually")
+
+    [alert] = escalated["row"]["alerts"]
+    assert escalated["row"]["id"] == incident.pk
+    assert (alert["step"], alert["needs_ack"], alert["level_label"]) == (
+        "Manual escalation",
+        True,
+        "Supervisor",
+    )
     await communicator.disconnect()

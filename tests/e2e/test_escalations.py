@@ -1,6 +1,7 @@
 """A supervisor sees an escalated P1, acknowledges it, and an agent escalates by hand."""
 
 import pytest
+from django.contrib.auth.models import Group
 
 from escalation.models import Escalation, EscalationEvent, Level, Trigger
 from incidents.models import ImpactLevel, UrgencyLevel
@@ -66,3 +67,28 @@ def test_agent_escalates_by_hand_with_a_reason(new_page, reference_data):
     assert page.locator("#escalation-level").inner_text() == "Supervisor"
     assert Escalation.objects.get(incident=incident).level == Level.SUPERVISOR
     screenshot(page, "escalated-by-hand")
+
+
+def test_agent_escalates_to_a_specialist_team_and_the_supervisor_sees_the_alert(
+    new_page, reference_data
+):
+    Group.objects.create(name="Hazmat")
+    incident = log(summary="White dust in the plant room")
+    agent(username="alice")
+    supervisor(username="sam")
+    page = new_page()
+    log_in(page, "alice")
+
+    page.goto(f"/incidents/{incident.pk}/")
+    page.get_by_label("A specialist team").check()
+    page.select_option("#id_escalate_team", "Hazmat")
+    page.fill("#id_escalate_reason", "Possible asbestos")
+    page.get_by_role("button", name="Escalate", exact=True).click()
+
+    page.get_by_text("Escalated.").wait_for()
+    page.get_by_role("alert").get_by_text("Manual escalation").wait_for()
+    boss = new_page()
+    log_in(boss, "sam")
+    boss.goto("/escalations/")
+    boss.get_by_role("button", name=f"Acknowledge {incident.reference}").wait_for()
+    screenshot(boss, "manual-escalation-listed")

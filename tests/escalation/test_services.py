@@ -156,6 +156,7 @@ def test_a_manual_escalation_moves_up_a_level_and_fires_manual_steps(reference_d
 
 
 def test_a_manual_escalation_to_a_specialist_team_keeps_the_level(reference_data):
+    Group.objects.create(name="Hazmat")
     incident = log()
 
     services.escalate_manually(

@@ -443,6 +443,25 @@ NEW_SHAPES = [
         "Escalated by hand to Duty manager",
     ),
     (
+        "escalated_manually",
+        {
+            "escalation_event_id": 41,
+            "action": "specialist",
+            "level": 1,
+            "team": "Hazmat",
+            "needs_ack": True,
+            "notify_group": "Hazmat",
+        },
+        AGENT,
+        "Escalated by hand to the Hazmat team — needs acknowledgement",
+    ),
+    (
+        "alerts_closed",
+        {"escalation_event_ids": [7, 9], "because": "resolved"},
+        None,
+        "2 escalation alerts closed: the incident was resolved",
+    ),
+    (
         "policy_reapplied",
         {"from_policy": "Standard", "to_policy": "P1 major incident", "step_count": 4},
         AGENT,
@@ -458,7 +477,7 @@ NEW_SHAPES = [
 
 
 def test_the_render_table_covers_every_kind():
-    assert sorted(row[0] for row in NEW_SHAPES) == sorted(EventKind.values)
+    assert {row[0] for row in NEW_SHAPES} == set(EventKind.values)
 
 
 @pytest.mark.parametrize(("kind", "data", "actor", "words"), NEW_SHAPES)
@@ -1012,8 +1031,12 @@ OLD_SHAPES = [
 ]
 
 
+# Kinds added after the typed timeline: no earlier version wrote them.
+NEWER_KINDS = {"alerts_closed"}
+
+
 def test_the_old_data_table_covers_every_kind():
-    assert kinds_of(OLD_SHAPES) == set(EventKind.values)
+    assert kinds_of(OLD_SHAPES) == set(EventKind.values) - NEWER_KINDS
 
 
 @pytest.mark.parametrize(("kind", "old", "actor", "words", "expected"), OLD_SHAPES)
