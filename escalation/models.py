@@ -247,6 +247,8 @@ class EscalationEvent(models.Model):
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The notification emails this firing sent, one per person (messaging's outbox).
+    messages = models.ManyToManyField("messaging.Message", blank=True, related_name="+")
 
     class Meta:
         ordering = ["-fired_at", "-pk"]
