@@ -69,6 +69,8 @@ class Migration(migrations.Migration):
         ("dispatch", "0002_roles"),
         ("messaging", "0001_outbox"),
     ]
+    # The copy keeps the old ids, so it runs before any other migration writes a message.
+    run_before = [("customer_care", "0002_updates_send_through_the_outbox")]
 
     operations = [
         # The old table's reverse accessors step aside for the new "messages" fields.
