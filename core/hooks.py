@@ -21,7 +21,8 @@ HOOKS: dict[str, str] = {
     "incident_reopened": "incident, actor, at, reason — reopened (the reopened trigger)",
     "incident_linked": "incident, parent — a call now follows its parent's clocks",
     # messaging
-    "message_finished": "message — a message reached its final delivery state",
+    "message_finished": "message — an outbound message was sent, or failed for good "
+    "(the kind says whose it is: briefing, broadcast, customer_update, …)",
     # dispatch
     "resource_changed": "row — a resource's status or job changed (the board's panel)",
 }

@@ -18,6 +18,7 @@ class _ByIncident(ReadOnlyAdmin):
 @admin.register(CustomerUpdate)
 class CustomerUpdateAdmin(_ByIncident):
     list_display = ("reference", "given_at", "channel", "delivery_status", "actor", "attempts")
+    list_select_related = ("incident", "actor", "outbound")
     list_filter = ("channel", "delivery_status")
     date_hierarchy = "given_at"
 

@@ -18,7 +18,10 @@ class UpdateChannel(models.TextChoices):
     IN_PERSON = "in_person", "In person"
 
 
-class DeliveryStatus(models.TextChoices):
+class UpdateDelivery(models.TextChoices):
+    """Whether the caller has been given the update. The sending itself (attempts, retries,
+    errors) is the update's outbound message in messaging; this is what care makes of it."""
+
     # Said by the agent (on a call, in person): given when recorded.
     RECORDED = "recorded", "Given (recorded by the agent)"
     # Sent through a channel by a worker: given once delivered.
@@ -35,11 +38,12 @@ class CustomerUpdate(models.Model):
     message = models.TextField(help_text="What the customer was told.")
     given_at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    delivery_status = models.CharField(max_length=10, choices=DeliveryStatus.choices)
+    delivery_status = models.CharField(max_length=10, choices=UpdateDelivery.choices)
     recipient = models.CharField(max_length=254, blank=True, help_text="Address it was sent to.")
-    attempts = models.PositiveSmallIntegerField(default=0)
-    delivered_at = models.DateTimeField(null=True, blank=True)
-    error = models.CharField(max_length=500, blank=True)
+    # The email or SMS that carries a sent update (none for a recorded one).
+    outbound = models.OneToOneField(
+        "messaging.Message", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     # Set when one action on a parent updated this linked caller too.
     via_parent = models.ForeignKey(
         "incidents.Incident", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -52,6 +56,19 @@ class CustomerUpdate(models.Model):
 
     def __str__(self):
         return f"{self.get_channel_display()} update at {self.given_at:%Y-%m-%d %H:%M}"
+
+    # The delivery as the API has always shown it, read from the outbound message.
+    @property
+    def attempts(self) -> int:
+        return self.outbound.attempts if self.outbound else 0
+
+    @property
+    def delivered_at(self):
+        return self.outbound.sent_at if self.outbound else None
+
+    @property
+    def error(self) -> str:
+        return self.outbound.last_error[:500] if self.outbound else ""
 
 
 class ResolutionCode(models.TextChoices):
@@ -169,6 +186,9 @@ class SatisfactionLink(models.Model):
     expires_at = models.DateTimeField()
     sent_to = models.EmailField(max_length=254)
     sent_at = models.DateTimeField(null=True, blank=True)
+    outbound = models.OneToOneField(
+        "messaging.Message", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

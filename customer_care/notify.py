@@ -1,26 +1,15 @@
-"""What leaves for a customer, and the one function that sends it.
+"""What leaves for a customer: the subject and body of an update or a survey email.
 
-send_to_customer sends through the dispatch channel adapters: email to the caller's address,
-SMS to the caller's phone through the organisation's SMS gateway.
+The services put them in the outbox (messaging.services.enqueue), which folds the subject
+to one header-safe line and sends email to the caller's address, SMS to the caller's phone
+through the organisation's SMS gateway.
 """
 
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from customer_care.models import CustomerUpdate, SatisfactionLink, UpdateChannel
-from messaging import adapters
-
-
-def send_to_customer(*, channel: str, to: str, subject: str, body: str, reference: str) -> None:
-    """Send one message through the dispatch adapters. Raises OSError (email: smtplib's
-    errors) or adapters.DeliveryFailed (SMS) when it did not leave."""
-    if channel == UpdateChannel.EMAIL:
-        adapters.send_email(to=[to], subject=subject, body=body)
-    elif channel == UpdateChannel.SMS:
-        adapters.send_sms(to=to, text=body, reference=reference)
-    else:
-        raise ValueError(f"No adapter sends {channel}.")
+from customer_care.models import CustomerUpdate, SatisfactionLink
 
 
 def customer_update_message(update: CustomerUpdate) -> tuple[str, str]:

@@ -7,7 +7,7 @@ from incidents.models import Incident
 
 
 def customer_updates(incident: Incident) -> QuerySet[CustomerUpdate]:
-    return incident.customer_updates.select_related("actor", "via_parent")
+    return incident.customer_updates.select_related("actor", "via_parent", "outbound")
 
 
 def care_record(incident: Incident) -> dict:

@@ -64,6 +64,16 @@ class SatisfactionInputSerializer(serializers.Serializer):
 
 class CustomerUpdateSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(source="incident.reference")
+    attempts = serializers.IntegerField(help_text="Delivery attempts of a sent update.")
+    delivered_at = serializers.DateTimeField(allow_null=True)
+    error = serializers.CharField(help_text="The last delivery attempt's error.")
+    message_status = serializers.CharField(
+        source="outbound.status",
+        allow_null=True,
+        default=None,
+        help_text="The outbound message's own status (queued, retrying, sent…); null when "
+        "the update was recorded, not sent.",
+    )
     actor = serializers.CharField(source="actor.get_username")
     via_parent = serializers.CharField(source="via_parent.reference", allow_null=True)
 
@@ -82,6 +92,7 @@ class CustomerUpdateSerializer(serializers.ModelSerializer):
             "delivered_at",
             "error",
             "via_parent",
+            "message_status",
         ]
         read_only_fields = fields
 

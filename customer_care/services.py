@@ -2,14 +2,14 @@
 
 The same pattern as incidents/services.py, whose private helpers they share so the rules
 live in one place: lock, check the move against TRANSITIONS, save with update_fields,
-append the timeline event (published after commit). What leaves for a customer (email)
-is sent by Celery tasks after commit, never inside a transaction.
+append the timeline event (published after commit). What leaves for a customer (email,
+SMS) is a message in the outbox (messaging.services.enqueue), written in the same
+transaction; its final outcome comes back through the message_finished hook.
 """
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from celery import current_app
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
@@ -18,24 +18,27 @@ from django.utils import timezone
 
 from core import hooks
 from core.errors import Invalid, InvalidTransition
+from customer_care import notify
 from customer_care.errors import SurveyLinkRefused
 from customer_care.models import (
     CONFIRMED_METHODS,
     Closure,
     ClosureMethod,
     CustomerUpdate,
-    DeliveryStatus,
     Resolution,
     ResolutionCode,
     Satisfaction,
     SatisfactionLink,
     SatisfactionSource,
     UpdateChannel,
+    UpdateDelivery,
 )
 from incidents import clock as timers
 from incidents import events
 from incidents.models import EventKind, Incident, Status
 from incidents.services import apply_status, check_transition, lock_incident
+from messaging import services as messaging
+from messaging.models import DeliveryStatus, Message, MessageKind
 
 # Channels a worker can send through (dispatch adapters), and the caller's address for each;
 # the rest are recorded as said by the agent.
@@ -145,7 +148,7 @@ def _give_update(
         message=message,
         given_at=at,
         actor=actor,
-        delivery_status=DeliveryStatus.QUEUED if send else DeliveryStatus.RECORDED,
+        delivery_status=UpdateDelivery.QUEUED if send else UpdateDelivery.RECORDED,
         recipient=getattr(incident, SEND_TO[channel]) if send else "",
         via_parent=via_parent,
     )
@@ -163,7 +166,18 @@ def _give_update(
             data=data,
             rationale=message,
         )
-        transaction.on_commit(lambda: _enqueue("customer_care.send_customer_update", update.pk))
+        subject, body = notify.customer_update_message(update)
+        update.outbound = messaging.enqueue(
+            kind=MessageKind.CUSTOMER_UPDATE,
+            incident=incident,
+            channel=channel,
+            address=update.recipient,
+            recipient=incident.caller_name or update.recipient,
+            subject=subject,
+            body=body,
+            at=at,
+        )
+        update.save(update_fields=["outbound"])
     else:
         _customer_was_updated(incident=incident, update=update, data=data, at=at)
     return update
@@ -180,26 +194,38 @@ def _customer_was_updated(*, incident: Incident, update: CustomerUpdate, data: d
     )
 
 
-def _enqueue(task_name: str, object_id: int) -> None:
-    # By name: the tasks module imports this one.
-    current_app.send_task(task_name, args=[object_id])
+def on_message_finished(*, message: Message) -> None:
+    """A customer update's or survey link's message reached its final state (subscribed to
+    messaging's message_finished hook)."""
+    if message.kind == MessageKind.CUSTOMER_UPDATE:
+        update = CustomerUpdate.objects.filter(outbound=message).first()
+        if update is None:
+            return
+        if message.status == DeliveryStatus.SENT:
+            mark_update_sent(update_id=update.pk)
+        else:
+            mark_update_failed(update_id=update.pk)
+    elif message.kind == MessageKind.SATISFACTION_LINK and message.status == DeliveryStatus.SENT:
+        link = SatisfactionLink.objects.filter(outbound=message).first()
+        if link is not None:
+            mark_survey_sent(link_id=link.pk)
+    # A survey link that could not be sent: no survey for this customer; the resolution
+    # stands (the message shows the failure).
 
 
 @transaction.atomic
 def mark_update_sent(*, update_id: int) -> CustomerUpdate | None:
-    """The worker delivered a queued update: the customer is updated as of now."""
+    """The update's message was delivered: the customer is updated as of now."""
     update = CustomerUpdate.objects.filter(pk=update_id).first()
     if update is None:
         return None
     incident = lock_incident(update.incident_id, None)
-    update = CustomerUpdate.objects.select_for_update().get(pk=update_id)
-    if update.delivery_status != DeliveryStatus.QUEUED:
-        return update  # a redelivered task: already done
+    update = CustomerUpdate.objects.select_for_update(of=("self",)).get(pk=update_id)
+    if update.delivery_status != UpdateDelivery.QUEUED:
+        return update  # already done
     now = timezone.now()
-    update.delivery_status = DeliveryStatus.SENT
-    update.delivered_at = now
-    update.attempts += 1
-    update.save(update_fields=["delivery_status", "delivered_at", "attempts"])
+    update.delivery_status = UpdateDelivery.SENT
+    update.save(update_fields=["delivery_status"])
     data = {
         "update_id": update.pk,
         "channel": update.channel,
@@ -211,34 +237,34 @@ def mark_update_sent(*, update_id: int) -> CustomerUpdate | None:
 
 
 @transaction.atomic
-def mark_update_failed(*, update_id: int, error: str, final: bool) -> None:
-    """One failed attempt; the last one makes the failure visible on the timeline."""
+def mark_update_failed(*, update_id: int) -> None:
+    """The update's message failed for good: the failure goes on the timeline, and the
+    update clock keeps running (the customer was not updated)."""
     update = CustomerUpdate.objects.filter(pk=update_id).first()
     if update is None:
         return
     incident = lock_incident(update.incident_id, None)
-    update = CustomerUpdate.objects.select_for_update().get(pk=update_id)
-    if update.delivery_status != DeliveryStatus.QUEUED:
+    update = (
+        CustomerUpdate.objects.select_for_update(of=("self",))
+        .select_related("outbound")
+        .get(pk=update_id)
+    )
+    if update.delivery_status != UpdateDelivery.QUEUED:
         return
-    update.attempts += 1
-    update.error = error[:500]
-    fields = ["attempts", "error"]
-    if final:
-        update.delivery_status = DeliveryStatus.FAILED
-        fields.append("delivery_status")
-        events.record(
-            incident=incident,
-            kind=EventKind.CUSTOMER_UPDATE_FAILED,
-            actor=None,
-            data={
-                "update_id": update.pk,
-                "channel": update.channel,
-                "recipient": update.recipient,
-                "attempts": update.attempts,
-            },
-            rationale=update.error,
-        )
-    update.save(update_fields=fields)
+    update.delivery_status = UpdateDelivery.FAILED
+    update.save(update_fields=["delivery_status"])
+    events.record(
+        incident=incident,
+        kind=EventKind.CUSTOMER_UPDATE_FAILED,
+        actor=None,
+        data={
+            "update_id": update.pk,
+            "channel": update.channel,
+            "recipient": update.recipient,
+            "attempts": update.attempts,
+        },
+        rationale=update.error,
+    )
 
 
 # ---- Resolve, close, reopen -----------------------------------------------------------------
@@ -294,7 +320,18 @@ def _resolve_locked(*, incident: Incident, actor, code: str, notes: str, via_par
             expires_at=now + timedelta(days=settings.SATISFACTION_LINK_DAYS),
             sent_to=incident.caller_email,
         )
-        transaction.on_commit(lambda: _enqueue("customer_care.send_satisfaction_link", link.pk))
+        subject, body = notify.survey_message(link, survey_token(link))
+        link.outbound = messaging.enqueue(
+            kind=MessageKind.SATISFACTION_LINK,
+            incident=incident,
+            channel=UpdateChannel.EMAIL,
+            address=link.sent_to,
+            recipient=incident.caller_name or link.sent_to,
+            subject=subject,
+            body=body,
+            at=now,
+        )
+        link.save(update_fields=["outbound"])
 
 
 def close(

@@ -1,5 +1,5 @@
-"""Admin: resources, groups and channel rules are edited here; dispatches, broadcasts and
-messages are written only by the services, so they are read-only.
+"""Admin: resources, groups and channel rules are edited here; dispatches and broadcasts
+are written only by the services, so they are read-only (their messages: messaging/admin.py).
 
 A resource's status and verification change through services (admin actions), so the board
 hears about the change and the verifier is always the person who checked.
@@ -18,7 +18,6 @@ from dispatch.models import (
     ChannelRule,
     ContactEndpoint,
     Dispatch,
-    Message,
     Resource,
     ResourceGroup,
     ResourceStatus,
@@ -138,11 +137,3 @@ class BroadcastAdmin(ReadOnlyAdmin):
     list_display = ("group", "incident", "channel", "sent_at", "sent_by")
     list_filter = ("channel", "group")
     list_select_related = ("group", "incident", "sent_by")
-
-
-@admin.register(Message)
-class MessageAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "kind", "recipient", "channel", "status", "attempts", "error")
-    list_filter = ("status", "channel", "kind")
-    search_fields = ("recipient__call_sign", "address")
-    list_select_related = ("recipient",)

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from core.api import API_PERMISSIONS, CONFLICT, ERROR, FIELD_ERRORS
 from dispatch import selectors, services
-from dispatch.models import Broadcast, Dispatch, Message
+from dispatch.models import Broadcast, Dispatch
 from dispatch.serializers import (
     BroadcastInputSerializer,
     BroadcastSerializer,
@@ -22,6 +22,7 @@ from dispatch.serializers import (
     ResourceSerializer,
 )
 from incidents.models import Incident
+from messaging.models import Message
 
 REFUSED = {400: FIELD_ERRORS, 403: ERROR, 404: ERROR, 409: CONFLICT}
 
@@ -179,5 +180,5 @@ class BroadcastView(APIView):
             body=data["body"],
             actor=request.user,
         )
-        sent = Broadcast.objects.prefetch_related("messages__recipient").get(pk=sent.pk)
+        sent = Broadcast.objects.prefetch_related("messages").get(pk=sent.pk)
         return Response(BroadcastSerializer(sent).data, status=status.HTTP_201_CREATED)

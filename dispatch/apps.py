@@ -7,9 +7,7 @@ class DispatchConfig(AppConfig):
 
     def ready(self):
         # The timeline reads this app's codes in its words (incidents/timeline.py).
-        from dispatch.models import DeliveryStatus, DispatchStatus, MessageKind
+        from dispatch.models import DispatchStatus
         from incidents import timeline
 
         timeline.register_labels("dispatch_status", DispatchStatus)
-        timeline.register_labels("delivery_status", DeliveryStatus)
-        timeline.register_labels("message_kind", MessageKind)

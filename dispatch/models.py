@@ -1,4 +1,8 @@
-"""Resources, their contact endpoints and verification; channel rules; dispatches; messages."""
+"""Resources, their contact endpoints and verification; channel rules; dispatches; broadcasts.
+
+The messages a dispatch or broadcast sends live in the outbox (messaging.Message); a
+dispatch points to its briefing, a broadcast to one message per member.
+"""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -241,6 +245,8 @@ class Dispatch(models.Model):
     cleared_at = models.DateTimeField(null=True, blank=True)
     recalled_at = models.DateTimeField(null=True, blank=True)
     recall_reason = models.TextField(blank=True)
+    # The briefing (one message; the API lists it as "messages", as it always did).
+    messages = models.ManyToManyField("messaging.Message", blank=True, related_name="+")
 
     class Meta:
         ordering = ["-dispatched_at"]
@@ -283,63 +289,11 @@ class Broadcast(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     sent_at = models.DateTimeField(default=timezone.now)
+    # One message per member of the group.
+    messages = models.ManyToManyField("messaging.Message", blank=True, related_name="+")
 
     class Meta:
         ordering = ["-sent_at"]
 
     def __str__(self):
         return f"{self.group} ({self.get_channel_display()}) {self.sent_at:%Y-%m-%d %H:%M}"
-
-
-class MessageKind(models.TextChoices):
-    BRIEFING = "briefing", "Dispatch briefing"
-    BROADCAST = "broadcast", "Broadcast"
-
-
-class DeliveryStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    SENDING = "sending", "Sending"
-    RETRYING = "retrying", "Retrying"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
-    AWAITING_CONFIRMATION = "awaiting_confirmation", "Awaiting voice confirmation"
-    CONFIRMED = "confirmed", "Confirmed by dispatcher"
-
-
-class Message(models.Model):
-    """One outbound message to one recipient, with what happened to it."""
-
-    kind = models.CharField(max_length=12, choices=MessageKind.choices)
-    incident = models.ForeignKey(
-        "incidents.Incident", on_delete=models.PROTECT, related_name="messages"
-    )
-    dispatch = models.ForeignKey(
-        Dispatch, null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
-    )
-    broadcast = models.ForeignKey(
-        Broadcast, null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
-    )
-    recipient = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="messages")
-    channel = models.CharField(max_length=10, choices=Channel.choices)
-    # The address used, copied so the record stays true if the endpoint changes later.
-    address = models.CharField(max_length=500, blank=True)
-    subject = models.CharField(max_length=200, blank=True)
-    body = models.TextField()
-    status = models.CharField(
-        max_length=24, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED
-    )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    confirmed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        indexes = [models.Index(fields=["incident", "created_at"], name="message_by_incident")]
-
-    def __str__(self):
-        return f"{self.get_kind_display()} to {self.recipient.call_sign} ({self.status})"

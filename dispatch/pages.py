@@ -14,8 +14,9 @@ from core.errors import DomainError
 from dispatch import links, services
 from dispatch.errors import StatusLinkInvalid
 from dispatch.forms import BroadcastForm, DispatchForm, ProgressForm, StatusLinkForm
-from dispatch.models import Dispatch, DispatchStatus, Message
+from dispatch.models import Dispatch, DispatchStatus
 from incidents.models import Incident
+from messaging.models import Message
 
 
 def _form_errors(request, form) -> None:

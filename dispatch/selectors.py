@@ -13,13 +13,13 @@ from dispatch.models import (
     ChannelRule,
     ContactEndpoint,
     Dispatch,
-    Message,
     Resource,
     ResourceKind,
     ResourceStatus,
 )
 from incidents.models import Incident, reference_for
 from messaging.channels import Channel
+from messaging.models import Message
 
 # Used when a category has no channel rule at all.
 DEFAULT_CHANNELS = [Channel.PHONE, Channel.RADIO, Channel.SMS, Channel.EMAIL]
@@ -283,7 +283,7 @@ def incident_dispatches(incident: Incident) -> QuerySet[Dispatch]:
 
 def incident_broadcasts(incident: Incident):
     return incident.broadcasts.select_related("group", "sent_by").prefetch_related(
-        Prefetch("messages", queryset=Message.objects.select_related("recipient"))
+        Prefetch("messages", queryset=Message.objects.order_by("recipient"))
     )
 
 
@@ -348,7 +348,7 @@ def dispatch_choices(incident: Incident) -> dict:
 def dispatch_detail(pk: int) -> Dispatch | None:
     return (
         Dispatch.objects.select_related("incident", "resource", "dispatched_by")
-        .prefetch_related("messages__recipient")
+        .prefetch_related("messages")
         .filter(pk=pk)
         .first()
     )

@@ -3,9 +3,10 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from dispatch.models import Broadcast, Dispatch, DispatchStatus, Message, Resource, ResourceStatus
+from dispatch.models import Broadcast, Dispatch, DispatchStatus, Resource, ResourceStatus
 from incidents.models import reference_for
 from messaging.channels import Channel
+from messaging.models import Message
 
 TEXT = 4_000
 
@@ -80,7 +81,8 @@ class RecommendationSerializer(serializers.Serializer):
 
 
 class MessageSerializer(serializers.ModelSerializer):
-    recipient = serializers.CharField(source="recipient.call_sign")
+    recipient = serializers.CharField(help_text="The resource's call sign.")
+    error = serializers.CharField(source="last_error")
 
     class Meta:
         model = Message

@@ -7,7 +7,6 @@ incidents.events.record, and a resource's new status is published to the board a
 
 from datetime import datetime, timedelta
 
-from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -22,11 +21,8 @@ from dispatch.models import (
     STEP_EFFECTS,
     STEPS,
     Broadcast,
-    DeliveryStatus,
     Dispatch,
     DispatchStatus,
-    Message,
-    MessageKind,
     Resource,
     ResourceGroup,
     ResourceStatus,
@@ -34,10 +30,10 @@ from dispatch.models import (
 from incidents import events
 from incidents import services as incident_services
 from incidents.models import EventKind, Status
-from messaging import adapters
+from messaging import services as messaging
 from messaging.channels import VOICE_CHANNELS, Channel
+from messaging.models import DeliveryStatus, Message, MessageKind
 
-DELIVER_TASK = "dispatch.deliver_message"
 # Resource statuses a person may set by hand; the busy ones follow the dispatches.
 MANUAL_STATUSES = frozenset(
     {ResourceStatus.AVAILABLE, ResourceStatus.UNAVAILABLE, ResourceStatus.OFF_DUTY}
@@ -178,67 +174,67 @@ def _briefing_message(dispatch: Dispatch, *, address: str) -> Message:
     incident = dispatch.incident
     subject = f"{incident.reference} {incident.priority.code} {incident.category.name}"
     body = dispatch.briefing
-    voice = dispatch.channel in VOICE_CHANNELS
-    if not voice:
+    fields = {
+        "kind": MessageKind.BRIEFING,
+        "incident": incident,
+        "recipient": dispatch.resource.call_sign,
+        "channel": dispatch.channel,
+        "address": address,
+        "subject": f"{subject}: {incident.summary}",
+        "body": body,
+    }
+    if dispatch.channel in VOICE_CHANNELS:
+        message = messaging.record_spoken(**fields)
+    else:
         hours = settings.DISPATCH_STATUS_LINK_MAX_AGE // 3600
-        body += (
+        fields["body"] += (
             f"\n\nReport your progress (acknowledge, en route, on scene, clear): "
             f"{links.status_url(dispatch.pk)}\nThe link works for {hours} hours."
         )
-    message = Message.objects.create(
-        kind=MessageKind.BRIEFING,
-        incident=incident,
-        dispatch=dispatch,
-        recipient=dispatch.resource,
-        channel=dispatch.channel,
-        address=address,
-        subject=f"{subject}: {incident.summary}"[:200],
-        body=body,
-        status=DeliveryStatus.AWAITING_CONFIRMATION if voice else DeliveryStatus.QUEUED,
-    )
-    if not voice:
-        _enqueue(message)
+        message = messaging.enqueue(**fields, signing_secret=_signing_secret(dispatch))
+    dispatch.messages.add(message)
     return message
 
 
-def _enqueue(message: Message) -> None:
-    message_id = message.pk
-    transaction.on_commit(lambda: current_app.send_task(DELIVER_TASK, args=[message_id]))
+def _signing_secret(dispatch: Dispatch) -> str:
+    if dispatch.channel != Channel.WEBHOOK:
+        return ""
+    endpoint = selectors.endpoint_for(dispatch.resource, Channel.WEBHOOK)
+    return endpoint.secret if endpoint else ""
 
 
-def _confirm(message: Message, *, actor, at: datetime) -> None:
-    message.status = DeliveryStatus.CONFIRMED
-    message.confirmed_by, message.confirmed_at, message.sent_at = actor, at, at
-    message.save(update_fields=["status", "confirmed_by", "confirmed_at", "sent_at"])
+def _dispatch_of(message: Message) -> dict:
+    """The dispatch a briefing belongs to, for the timeline (a broadcast has none)."""
+    dispatch = Dispatch.objects.filter(messages=message).values("pk", "resource_id").first()
+    return (
+        {"dispatch_id": dispatch["pk"], "resource_id": dispatch["resource_id"]} if dispatch else {}
+    )
+
+
+def _confirm(message: Message, *, actor, at: datetime) -> Message:
+    message, changed = messaging.confirm_spoken(message_id=message.pk, actor=actor, at=at)
+    if not changed:
+        return message
     events.record(
         incident=message.incident,
         kind=EventKind.BRIEFING_CONFIRMED,
         actor=actor,
         data={
             "message_id": message.pk,
-            "dispatch_id": message.dispatch_id,
-            "resource_id": message.recipient_id,
-            "resource": message.recipient.call_sign,
+            **_dispatch_of(message),
+            "resource": message.recipient,
             "channel": message.channel,
             "briefed_at": at.isoformat(),
         },
     )
+    return message
 
 
 @transaction.atomic
 def confirm_voice_briefing(*, message_id: int, actor, at: datetime | None = None) -> Message:
     """The dispatcher spoke the briefing by radio or phone: that confirmation is the record."""
-    message = (
-        Message.objects.select_for_update(of=("self",))
-        .select_related("incident", "recipient")
-        .get(pk=message_id)
-    )
-    if message.status == DeliveryStatus.CONFIRMED:
-        return message
-    if message.status != DeliveryStatus.AWAITING_CONFIRMATION:
-        raise InvalidTransition("Only a radio or phone briefing is confirmed by the dispatcher.")
-    _confirm(message, actor=actor, at=at or timezone.now())
-    return message
+    message = Message.objects.get(pk=message_id)
+    return _confirm(message, actor=actor, at=at or timezone.now())
 
 
 @transaction.atomic
@@ -334,29 +330,26 @@ def broadcast(*, incident_id: int, group_id: int, channel: str, body: str, actor
     subject = f"{incident.reference} broadcast to {group.name}"[:200]
     for member in members:
         endpoint = selectors.endpoint_for(member, channel)
-        message = Message.objects.create(
-            kind=MessageKind.BROADCAST,
-            incident=incident,
-            broadcast=sent,
-            recipient=member,
-            channel=channel,
-            address=endpoint.address if endpoint else "",
-            subject=subject,
-            body=body,
-            created_at=now,
-            # On a voice channel the dispatcher speaks to the talk group as they press send.
-            status=DeliveryStatus.CONFIRMED if voice else DeliveryStatus.QUEUED,
-            confirmed_by=actor if voice else None,
-            confirmed_at=now if voice else None,
-        )
+        fields = {
+            "kind": MessageKind.BROADCAST,
+            "incident": incident,
+            "recipient": member.call_sign,
+            "channel": channel,
+            "subject": subject,
+            "body": body,
+            "at": now,
+        }
+        address = endpoint.address if endpoint else ""
         if voice:
-            continue
-        if endpoint is None:
-            message.status = DeliveryStatus.FAILED
-            message.error = f"{member.call_sign} has no {_label(channel)} contact on record."
-            message.save(update_fields=["status", "error"])
+            # On a voice channel the dispatcher speaks to the talk group as they press send.
+            message = messaging.record_spoken(**fields, address=address, confirmed_by=actor)
+        elif endpoint is None:
+            message = messaging.record_undeliverable(
+                **fields, error=f"{member.call_sign} has no {_label(channel)} contact on record."
+            )
         else:
-            _enqueue(message)
+            message = messaging.enqueue(**fields, address=address, signing_secret=endpoint.secret)
+        sent.messages.add(message)
     events.record(
         incident=incident,
         kind=EventKind.BROADCAST_SENT,
@@ -373,77 +366,27 @@ def broadcast(*, incident_id: int, group_id: int, channel: str, body: str, actor
     return sent
 
 
-class TemporaryDeliveryFailure(Exception):
-    """The attempt failed in a way a later attempt may not; the task retries."""
-
-
-def attempt_delivery(*, message_id: int, final_attempt: bool) -> str:
-    """One delivery attempt of a queued message; returns the message's status after it.
-
-    The claim (queued/retrying → sending) is its own short transaction, so a redelivered
-    task never sends twice and no row lock is held while the network is slow.
-    """
-    with transaction.atomic():
-        message = (
-            Message.objects.select_for_update(of=("self",))
-            .select_related("incident", "recipient")
-            .filter(pk=message_id)
-            .first()
-        )
-        if message is None or message.status not in (
-            DeliveryStatus.QUEUED,
-            DeliveryStatus.RETRYING,
-        ):
-            return message.status if message else "missing"
-        message.status = DeliveryStatus.SENDING
-        message.attempts += 1
-        message.save(update_fields=["status", "attempts"])
-    try:
-        adapters.adapter_for(message.channel).send(message)
-    except adapters.DeliveryFailed as failure:
-        give_up = final_attempt or not failure.retryable
-        _record_delivery(message_id, ok=False, error=str(failure), final=give_up)
-        if give_up:
-            return DeliveryStatus.FAILED
-        raise TemporaryDeliveryFailure(str(failure)) from failure
-    _record_delivery(message_id, ok=True, error="", final=True)
-    return DeliveryStatus.SENT
-
-
-@transaction.atomic
-def _record_delivery(message_id: int, *, ok: bool, error: str, final: bool) -> None:
-    message = (
-        Message.objects.select_for_update(of=("self",))
-        .select_related("incident", "recipient")
-        .get(pk=message_id)
-    )
-    message.error = error
-    if ok:
-        message.status, message.sent_at = DeliveryStatus.SENT, timezone.now()
-    else:
-        message.status = DeliveryStatus.FAILED if final else DeliveryStatus.RETRYING
-    message.save(update_fields=["status", "error", "sent_at"])
-    if not final:
+def on_message_finished(*, message: Message) -> None:
+    """A briefing's outcome, or a broadcast message that failed, is for the dispatcher to
+    see on the timeline (subscribed to messaging's message_finished hook)."""
+    if message.kind not in (MessageKind.BRIEFING, MessageKind.BROADCAST):
         return
-    # The outcome of a briefing, or a failed broadcast message, is for the dispatcher to see.
-    if message.kind == MessageKind.BRIEFING or not ok:
-        events.record(
-            incident=message.incident,
-            kind=EventKind.MESSAGE_DELIVERY,
-            data={
-                "message_id": message.pk,
-                "message_kind": message.kind,
-                "resource": message.recipient.call_sign,
-                "channel": message.channel,
-                "status": message.status,
-                "attempts": message.attempts,
-            },
-            rationale=error,
-        )
-
-
-def retry_delay(retries: int) -> float:
-    return settings.DISPATCH_DELIVERY_BACKOFF * (2**retries)
+    ok = message.status == DeliveryStatus.SENT
+    if message.kind == MessageKind.BROADCAST and ok:
+        return
+    events.record(
+        incident=message.incident,
+        kind=EventKind.MESSAGE_DELIVERY,
+        data={
+            "message_id": message.pk,
+            "message_kind": message.kind,
+            "resource": message.recipient,
+            "channel": message.channel,
+            "status": message.status,
+            "attempts": message.attempts,
+        },
+        rationale=message.last_error,
+    )
 
 
 @transaction.atomic

@@ -266,6 +266,8 @@ class EscalationEvent(models.Model):
     # cancelled) or was linked to a parent: why (that status, or "linked") and when.
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_reason = models.CharField(max_length=20, blank=True)
+    # The notification emails this firing sent, one per person (messaging's outbox).
+    messages = models.ManyToManyField("messaging.Message", blank=True, related_name="+")
 
     class Meta:
         ordering = ["-fired_at", "-pk"]

@@ -1,50 +1,45 @@
 """How an escalation reaches people: the one place to route notifications.
 
 In-app always: the firing is a timeline event, which the board receives live. Email, when
-the step asks for it, goes out from a Celery task after commit through Django's email
-backend, through the dispatch email adapter (messaging.adapters.send_email). Users have no
-phone or pager numbers on record, so those channels are for resources, not for people
-notified here.
+the step asks for it, is one outbox message per person (messaging.services.enqueue),
+written in the firing's transaction and sent by a worker; the firing points to its
+messages. Users have no phone or pager numbers on record, so those channels are for
+resources, not for people notified here.
 """
 
 import logging
 
-from celery import current_app
 from django.contrib.auth import get_user_model
-from django.db import transaction
 
 from escalation.models import Channel, EscalationEvent
-from messaging import adapters
+from messaging import services as messaging
+from messaging.channels import Channel as MessageChannel
+from messaging.models import MessageKind
 
 logger = logging.getLogger(__name__)
-
-EMAIL_TASK = "escalation.send_escalation_email"
 
 
 def notify(*, event: EscalationEvent) -> None:
     """Called by the firing service inside its transaction."""
     if event.channel == Channel.EMAIL:
-        # robust: a broker blip after commit is logged, never raised into the request.
-        transaction.on_commit(
-            lambda: current_app.send_task(EMAIL_TASK, args=[event.pk]), robust=True
-        )
+        queue_email(event=event)
 
 
-def recipient_emails(recipients: dict) -> list[str]:
+def recipient_emails(recipients: dict) -> list[tuple[str, str]]:
+    """(username, email) of everyone the recipients name, by email."""
     users = get_user_model().objects.filter(is_active=True).exclude(email="")
     wanted = users.none()
     if recipients.get("group"):
         wanted |= users.filter(groups__name=recipients["group"])
     if recipients.get("user_id"):
         wanted |= users.filter(pk=recipients["user_id"])
-    return sorted(set(wanted.values_list("email", flat=True)))
+    return sorted(set(wanted.values_list("email", "username")))
 
 
-def send_email(*, event_id: int) -> int:
-    """Send one escalation's email; returns how many addresses it went to."""
-    event = EscalationEvent.objects.select_related("incident__priority").get(pk=event_id)
-    to = recipient_emails(event.recipients)
-    if not to:
+def queue_email(*, event: EscalationEvent) -> int:
+    """One email per recipient into the outbox; returns how many addresses it goes to."""
+    people = recipient_emails(event.recipients)
+    if not people:
         logger.warning("Escalation %s: nobody to email in %s", event.pk, event.recipients)
         return 0
     incident = event.incident
@@ -58,5 +53,16 @@ def send_email(*, event_id: int) -> int:
             "Acknowledge it on the escalations page." if event.requires_ack else "",
         ]
     )
-    adapters.send_email(to=to, subject=subject, body=body)
-    return len(to)
+    for email, username in people:
+        message = messaging.enqueue(
+            kind=MessageKind.ESCALATION,
+            incident=incident,
+            channel=MessageChannel.EMAIL,
+            address=email,
+            recipient=username,
+            subject=subject,
+            body=body,
+            at=event.fired_at,
+        )
+        event.messages.add(message)
+    return len(people)

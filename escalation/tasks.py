@@ -1,24 +1,12 @@
-"""Thin Celery entry points: the beat-driven sweep and the escalation email."""
-
-from smtplib import SMTPException
+"""Thin Celery entry points: the beat-driven sweep (escalation emails go through the
+outbox's messaging.deliver)."""
 
 from celery import shared_task
 
-from escalation import notify, services
+from escalation import services
 
 
 @shared_task(name="escalation.sweep")
 def sweep() -> int:
     # Redelivery (acks_late) or a second beat is harmless: the sweep fires each step once.
     return services.sweep()
-
-
-@shared_task(
-    name=notify.EMAIL_TASK,
-    autoretry_for=(SMTPException, OSError),
-    retry_backoff=5,
-    retry_backoff_max=300,
-    max_retries=5,
-)
-def send_escalation_email(event_id: int) -> int:
-    return notify.send_email(event_id=event_id)

@@ -244,9 +244,23 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # Links in briefings use SITE_URL (above).
 DISPATCH_STATUS_LINK_MAX_AGE = env.int("DISPATCH_STATUS_LINK_HOURS", default=12) * 3600
 DISPATCH_WEBHOOK_TIMEOUT = env.float("DISPATCH_WEBHOOK_TIMEOUT", default=10.0)
-DISPATCH_DELIVERY_MAX_RETRIES = env.int("DISPATCH_DELIVERY_MAX_RETRIES", default=5)
-# Retry n waits BACKOFF × 2**n seconds.
-DISPATCH_DELIVERY_BACKOFF = env.float("DISPATCH_DELIVERY_BACKOFF_SECONDS", default=10.0)
+# The outbox (messaging/services.py): one retry policy for every outbound message.
+MESSAGE_DELIVERY_MAX_RETRIES = env.int("MESSAGE_DELIVERY_MAX_RETRIES", default=5)
+# Retry n waits BACKOFF × 2**(n-1) seconds.
+MESSAGE_DELIVERY_BACKOFF = env.float("MESSAGE_DELIVERY_BACKOFF_SECONDS", default=10.0)
+# Beat sweeps the outbox this often: messages whose delivery is due and never started
+# (broker down, task lost) and retries that are due go to a worker.
+MESSAGE_SWEEP_SECONDS = env.float("MESSAGE_SWEEP_SECONDS", default=5.0)
+# A message handed to the broker is handed out again if no worker claimed it after this.
+MESSAGE_HANDOUT_SECONDS = env.float("MESSAGE_HANDOUT_SECONDS", default=60.0)
+# A worker's claim on a message it is sending; past it (worker killed) the attempt counts
+# as of unknown outcome and the message is retried. Above CELERY_TASK_TIME_LIMIT.
+MESSAGE_SENDING_LEASE_SECONDS = env.float("MESSAGE_SENDING_LEASE_SECONDS", default=90.0)
+CELERY_BEAT_SCHEDULE["messaging-sweep-outbox"] = {
+    "task": "messaging.sweep_outbox",
+    "schedule": MESSAGE_SWEEP_SECONDS,
+    "options": {"expires": MESSAGE_SWEEP_SECONDS},
+}
 # Organisation-wide gateways that take a signed JSON POST: channel → (URL, secret).
 DISPATCH_GATEWAYS = {
     channel: (

@@ -32,6 +32,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 if os.environ.get("E2E_DATABASE_NAME"):
     DATABASES["default"]["NAME"] = os.environ["E2E_DATABASE_NAME"]  # noqa: F405
 # Delivery retries in tests wait tenths of a second, not minutes.
-DISPATCH_DELIVERY_BACKOFF = 0.2
-DISPATCH_DELIVERY_MAX_RETRIES = 2
+MESSAGE_DELIVERY_BACKOFF = 0.2
+MESSAGE_DELIVERY_MAX_RETRIES = 2
 DISPATCH_WEBHOOK_TIMEOUT = 3.0

@@ -6,6 +6,8 @@ subscribe here and nowhere else. Subscribers run inside the emitting transaction
 
 from board import publisher
 from core import hooks
+from customer_care import services as care
+from dispatch import services as dispatch
 from escalation import services as escalation
 
 
@@ -24,3 +26,9 @@ def connect() -> None:
     hooks.subscribe("incident_settled", escalation.on_settled)
     # A call linked to a parent: its own alerts close; the parent's escalation speaks for it.
     hooks.subscribe("incident_linked", escalation.on_linked)
+    # An outbound message reached its final state (sent, or failed for good): dispatch
+    # records a briefing's outcome (or a failed broadcast message) on the timeline; care
+    # marks the customer update sent (resetting the update clock) or failed, and a survey
+    # link sent.
+    hooks.subscribe("message_finished", dispatch.on_message_finished)
+    hooks.subscribe("message_finished", care.on_message_finished)

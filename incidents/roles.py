@@ -25,7 +25,8 @@ DISPATCH_AGENT = [
     "dispatch.view_channelrule",
     "dispatch.view_dispatch",
     "dispatch.view_broadcast",
-    "dispatch.view_message",
+    "messaging.view_message",
+    "messaging.view_deliveryattempt",
 ]
 DISPATCH_SUPERVISOR = [
     "dispatch.add_dispatch",

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 
 from messaging.channels import Channel
+from messaging.rendering import header_line
 
 SIGNATURE_HEADER = "X-IncidentDesk-Signature"
 TIMESTAMP_HEADER = "X-IncidentDesk-Timestamp"
@@ -41,8 +42,7 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str, *, toleranc
 
 
 def send_email(*, to: list[str], subject: str, body: str) -> None:
-    """The email channel for everyone who sends one (dispatch briefings, escalations,
-    customer updates): Django's email backend. Raises OSError (smtplib's errors are
+    """The email channel: Django's email backend. Raises OSError (smtplib's errors are
     OSErrors) when the server did not accept it."""
     EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=to).send(
         fail_silently=False
@@ -52,7 +52,9 @@ def send_email(*, to: list[str], subject: str, body: str) -> None:
 class EmailAdapter:
     def send(self, message) -> None:
         try:
-            send_email(to=[message.address], subject=message.subject, body=message.body)
+            send_email(
+                to=[message.address], subject=header_line(message.subject), body=message.body
+            )
         except Exception as error:  # SMTP and socket errors: the server may come back
             raise DeliveryFailed(f"Email not accepted: {error}", retryable=True) from error
 
@@ -65,10 +67,9 @@ class SignedPostAdapter:
 
     def target(self, message) -> tuple[str, str]:
         if self.gateway is None:
-            endpoint = message.recipient.endpoints.filter(channel=Channel.WEBHOOK).first()
-            if endpoint is None:
+            if not message.address or not message.signing_secret:
                 raise DeliveryFailed("The resource has no webhook endpoint.", retryable=False)
-            return message.address, endpoint.secret
+            return message.address, message.signing_secret
         return self.gateway_target()
 
     def gateway_target(self) -> tuple[str, str]:
@@ -87,9 +88,9 @@ class SignedPostAdapter:
             "kind": message.kind,
             "channel": message.channel,
             "to": message.address,
-            "subject": message.subject,
+            "subject": header_line(message.subject),
             "text": message.body,
-            "incident": message.incident.reference,
+            "incident": message.incident.reference if message.incident_id else None,
         }
 
     def send(self, message) -> None:
@@ -124,23 +125,6 @@ def post_signed(*, url: str, secret: str, payload: dict) -> None:
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)
         raise DeliveryFailed(f"{url} unreachable: {reason}", retryable=True) from error
-
-
-def send_sms(*, to: str, text: str, reference: str) -> None:
-    """An SMS to a person who is not a resource (a caller): the same signed POST to the
-    organisation's SMS gateway as a resource's SMS briefing."""
-    url, secret = ADAPTERS[Channel.SMS].gateway_target()
-    post_signed(
-        url=url,
-        secret=secret,
-        payload={
-            "kind": "customer_update",
-            "channel": "sms",
-            "to": to,
-            "text": text,
-            "incident": reference,
-        },
-    )
 
 
 ADAPTERS = {

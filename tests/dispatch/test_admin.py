@@ -3,8 +3,9 @@
 import pytest
 from django.urls import reverse
 
-from dispatch.models import ChannelRule, Message, ResourceStatus
+from dispatch.models import ChannelRule, ResourceStatus
 from incidents.models import Category
+from messaging.models import Message
 from tests import factories
 from tests.factories import log, resource, send
 
@@ -18,7 +19,7 @@ def admin_client(client, reference_data):
 
 
 @pytest.mark.parametrize(
-    "name", ["resource", "resourcegroup", "channelrule", "dispatch", "broadcast", "message"]
+    "name", ["resource", "resourcegroup", "channelrule", "dispatch", "broadcast"]
 )
 def test_every_dispatch_list_opens_with_its_filters(admin_client, name):
     send(log(), resource("FAC-1"))
@@ -33,7 +34,7 @@ def test_messages_are_read_only(admin_client):
     message = Message.objects.get()
 
     change = admin_client.post(
-        reverse("admin:dispatch_message_change", args=[message.pk]), {"status": "sent"}
+        reverse("admin:messaging_message_change", args=[message.pk]), {"status": "sent"}
     )
 
     assert change.status_code == 403

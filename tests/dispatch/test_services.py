@@ -10,15 +10,14 @@ from core.errors import Invalid, InvalidTransition
 from dispatch import services
 from dispatch.errors import NotDeployable, ResourceBusy
 from dispatch.models import (
-    DeliveryStatus,
     Dispatch,
     DispatchStatus,
-    Message,
     ResourceGroup,
     ResourceStatus,
 )
 from incidents.models import EventKind, Status, TimerKind
 from incidents.timeline import render
+from messaging.models import DeliveryStatus, Message
 from tests.factories import agent, log, resource, send, supervisor
 
 pytestmark = pytest.mark.django_db
@@ -236,10 +235,8 @@ def test_a_broadcast_records_each_recipients_delivery(incident):
         actor=supervisor(),
     )
 
-    statuses = dict(sent.messages.values_list("recipient__call_sign", "status"))
+    statuses = dict(sent.messages.values_list("recipient", "status"))
     assert statuses == {"FAC-1": DeliveryStatus.QUEUED, "FAC-2": DeliveryStatus.FAILED}
-    assert Message.objects.get(recipient__call_sign="FAC-2").error == (
-        "FAC-2 has no sms contact on record."
-    )
+    assert Message.objects.get(recipient="FAC-2").error == ("FAC-2 has no sms contact on record.")
     event = incident.events.get(kind=EventKind.BROADCAST_SENT)
     assert event.data["recipients"] == ["FAC-1", "FAC-2"]

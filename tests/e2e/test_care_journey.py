@@ -3,11 +3,11 @@
 import pytest
 from django.core import mail
 
-from customer_care import tasks
 from customer_care.models import SatisfactionLink
 from incidents.models import Incident
 from tests.e2e.conftest import log_in, screenshot
 from tests.factories import agent
+from tests.messaging.outbox import drain
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -56,7 +56,7 @@ def test_an_incident_goes_from_first_call_to_confirmed_closure(new_page, referen
     assert page.locator("#resolution").get_by_text("Fixed").is_visible()
 
     # The customer gets the survey email and answers it, without logging in.
-    tasks.send_satisfaction_link.apply(args=[SatisfactionLink.objects.get().pk])
+    drain(SatisfactionLink.objects.get().outbound_id)
     (email,) = mail.outbox
     url = next(word for word in email.body.split() if "/satisfaction/" in word)
     customer = new_page()

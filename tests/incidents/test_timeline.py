@@ -13,12 +13,13 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from customer_care.models import ClosureMethod, ResolutionCode, SatisfactionSource, UpdateChannel
-from dispatch.models import DeliveryStatus, DispatchStatus, MessageKind
+from dispatch.models import DispatchStatus
 from escalation.models import Action, Level, Trigger
 from incidents import timeline
 from incidents.models import ContactChannel, EventKind, RecordType, Status
 from incidents.timeline import TimelineError, render, upgrade_legacy, validate
 from messaging.channels import Channel
+from messaging.models import DeliveryStatus, MessageKind
 
 # 13:00 in London (BST) on 1 July 2026.
 NOW = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)

@@ -1,5 +1,6 @@
 """Written briefings leave through real adapters: signed webhooks to a local HTTP server the
-test starts, retried by a real Celery worker; email through Django's locmem backend."""
+test starts, retried through the outbox sweep by a real Celery worker; email through
+Django's locmem backend. (Moved from tests/dispatch/test_delivery.py.)"""
 
 import json
 import time
@@ -9,15 +10,15 @@ from celery.contrib.testing.worker import start_worker
 from django.core import mail
 from django.test import override_settings
 
-from dispatch import services
-from dispatch import tasks as _tasks  # noqa: F401 - registers the task with the worker
-from dispatch.models import DeliveryStatus, Message
 from incidentdesk.celery import app
 from incidents import demo
 from incidents.models import EventKind
 from incidents.timeline import render
-from messaging import adapters
+from messaging import adapters, services
+from messaging import tasks as _tasks  # noqa: F401 - registers the task with the worker
+from messaging.models import DeliveryStatus
 from tests.factories import log, resource, send
+from tests.messaging.outbox import wait_for
 
 SECRET = "s" * 32
 
@@ -35,7 +36,7 @@ def test_a_webhook_briefing_is_a_signed_json_post(reference_data, receiver_facto
     message = webhook_dispatch(receiver.url).messages.get()
 
     # when
-    outcome = services.attempt_delivery(message_id=message.pk, final_attempt=False)
+    outcome = services.deliver(message.pk)
 
     # then the receiver can check the signature with its secret and the timestamp
     assert outcome == DeliveryStatus.SENT
@@ -67,7 +68,7 @@ def test_a_refusal_from_the_receiver_is_not_retried(reference_data, receiver_fac
     receiver = receiver_factory(400)
     message = webhook_dispatch(receiver.url).messages.get()
 
-    outcome = services.attempt_delivery(message_id=message.pk, final_attempt=False)
+    outcome = services.deliver(message.pk)
 
     message.refresh_from_db()
     assert outcome == DeliveryStatus.FAILED
@@ -84,7 +85,7 @@ def test_an_sms_goes_to_the_configured_gateway_signed_with_its_secret(
     message = send(log(), plumber, channel="sms").messages.get()
 
     with override_settings(DISPATCH_GATEWAYS={"sms": (receiver.url, "gateway-secret-1234")}):
-        services.attempt_delivery(message_id=message.pk, final_attempt=False)
+        services.deliver(message.pk)
 
     headers, body = receiver.requests[0]
     assert json.loads(body)["to"] == "07700 900201"
@@ -101,7 +102,7 @@ def test_a_pager_message_without_a_gateway_fails_and_says_what_to_configure(refe
     electrician = resource("FAC-2", contacts={"pager": "4402"})
     message = send(log(), electrician, channel="pager").messages.get()
 
-    services.attempt_delivery(message_id=message.pk, final_attempt=False)
+    services.deliver(message.pk)
 
     message.refresh_from_db()
     assert message.status == DeliveryStatus.FAILED
@@ -113,23 +114,13 @@ def test_an_email_briefing_goes_through_the_email_backend(reference_data):
     plumber = resource("FAC-1", contacts={"email": "sam@example.org"})
     dispatch = send(log(), plumber, channel="email", briefing="Leak above the fuse board.")
 
-    services.attempt_delivery(message_id=dispatch.messages.get().pk, final_attempt=False)
+    services.deliver(dispatch.messages.get().pk)
 
     (email,) = mail.outbox
     assert email.to == ["sam@example.org"]
     assert email.subject.startswith(f"{dispatch.incident.reference} P2 Water leak or flood: ")
     assert email.body.startswith("Leak above the fuse board.")
     assert "/status/" in email.body
-
-
-def wait_for(message_id, statuses, timeout=15):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        message = Message.objects.get(pk=message_id)
-        if message.status in statuses:
-            return message
-        time.sleep(0.1)
-    raise AssertionError(f"message stayed {message.status}")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -164,7 +155,7 @@ def test_the_worker_gives_up_after_the_bounded_retries_and_records_the_failure(
         message = webhook_dispatch(receiver.url).messages.get()
         message = wait_for(message.pk, {DeliveryStatus.SENT, DeliveryStatus.FAILED})
 
-    # DISPATCH_DELIVERY_MAX_RETRIES is 2 in the test settings: three attempts in all
+    # MESSAGE_DELIVERY_MAX_RETRIES is 2 in the test settings: three attempts in all
     assert message.status == DeliveryStatus.FAILED
     assert message.attempts == 3
     assert len(receiver.requests) == 3
