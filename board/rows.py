@@ -13,6 +13,7 @@ from dispatch import selectors as dispatch_selectors
 from escalation import selectors as escalation_selectors
 from incidents import selectors
 from incidents.events import event_message, last_event_id
+from incidents.lifecycle import SLA_TIMERS
 from incidents.models import Incident, IncidentEvent, Priority, SlaTimer, Status
 
 # A board further behind than this many events reloads the snapshot instead of replaying.
@@ -23,12 +24,18 @@ def _incidents() -> QuerySet[Incident]:
     """Incidents with everything a row shows, in a fixed number of queries (plus one for
     the assigned resources of all of them: see `rows`)."""
     return Incident.objects.select_related("category", "priority").prefetch_related(
-        Prefetch("timers", queryset=SlaTimer.objects.filter(met_at__isnull=True).order_by("due_at"))
+        Prefetch(
+            "timers",
+            queryset=SlaTimer.objects.filter(met_at__isnull=True, kind__in=SLA_TIMERS).order_by(
+                "due_at"
+            ),
+        )
     )
 
 
 def _deadline(incident: Incident) -> dict | None:
-    """The next unmet SLA deadline: the running timer due first, else a paused one."""
+    """The next unmet SLA deadline: the running timer due first, else a paused one. (An
+    unanswered dispatch shows as its assignee's `warning`, not as a deadline.)"""
     timers = list(incident.timers.all())  # prefetched: unmet, by due time
     if not timers:
         return None

@@ -6,6 +6,7 @@ subscribe here and nowhere else. Subscribers run inside the emitting transaction
 
 from board import publisher
 from core import hooks
+from dispatch import selectors as dispatch_selectors
 from escalation import services as escalation
 
 
@@ -20,3 +21,5 @@ def connect() -> None:
     hooks.subscribe("clocks_changed", escalation.schedule_steps)
     # A reopened incident fires the policy's "reopened" steps.
     hooks.subscribe("incident_reopened", escalation.on_reopened)
+    # The lifecycle asks whether a resource is deployed before "Dispatched" or "In progress".
+    hooks.subscribe("active_dispatches", dispatch_selectors.active_dispatch_count)

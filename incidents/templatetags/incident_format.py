@@ -1,6 +1,7 @@
 from django import template
 
 from core.formatting import humane_duration
+from incidents.lifecycle import ResponseHow
 
 register = template.Library()
 register.filter("humane_duration", humane_duration)
@@ -21,9 +22,16 @@ RATIONALE_LABELS = {
     "customer_update_failed": "Error:",
     "resolved": "Notes:",
     "satisfaction_recorded": "Comment:",
+    "response_met": "How:",
 }
 
 
 @register.filter
 def rationale_label(event) -> str:
     return RATIONALE_LABELS.get(event.kind, "Why:")
+
+
+@register.filter
+def response_how(code: str) -> str:
+    """The words for a response_met event's `how` code."""
+    return ResponseHow(code).label if code in ResponseHow.values else str(code)
