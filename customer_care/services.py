@@ -437,7 +437,6 @@ def reopen(
     now = timezone.now()
     from_status = incident.status
     apply_status(incident, Status.REOPENED, at=now)
-    timers.reopen_timers(incident=incident, at=now)
     events.record(
         incident=incident,
         kind=EventKind.REOPENED,

@@ -66,6 +66,10 @@ class Move:
     # owed thing happened, or it is owed no more) on arrival.
     pauses: tuple[str, ...] = ()
     meets: tuple[str, ...] = ()
+    # Met clocks that run again: the resolution clock resumes where it stopped (the time
+    # resolved counts as a pause), the customer-update clock starts a new interval
+    # (incidents.clock.reopen_timers). The response stays met: it already happened.
+    restarts: tuple[str, ...] = ()
 
 
 _WORKING = frozenset({Status.LOGGED, Status.DISPATCHED, Status.IN_PROGRESS, Status.ON_HOLD})
@@ -83,14 +87,15 @@ MOVES: dict[str, Move] = {
         needs_active_dispatch=True,
     ),
     Status.ON_HOLD: Move(
-        came_from=_ANY_OPEN - {Status.ON_HOLD}, needs_reason=True, pauses=ALL_TIMERS
+        came_from=_ANY_OPEN - {Status.ON_HOLD}, needs_reason=True, pauses=SLA_TIMERS
     ),
     Status.RESOLVED: Move(came_from=_ANY_OPEN, service="resolve", meets=ALL_TIMERS),
     Status.CLOSED: Move(came_from=frozenset({Status.RESOLVED}), service="close"),
-    # Reopening resumes the resolution clock where it stopped and starts a new customer-update
-    # interval (incidents.clock.reopen_timers); the response stays met.
     Status.REOPENED: Move(
-        came_from=frozenset({Status.RESOLVED, Status.CLOSED}), service="reopen", needs_reason=True
+        came_from=frozenset({Status.RESOLVED, Status.CLOSED}),
+        service="reopen",
+        needs_reason=True,
+        restarts=(TimerKind.RESOLUTION, TimerKind.CUSTOMER_UPDATE),
     ),
     Status.CANCELLED: Move(
         came_from=_ANY_OPEN, needs_reason=True, major_permission=CANCEL_MAJOR, meets=ALL_TIMERS
@@ -153,3 +158,53 @@ def is_substantial(reason: str) -> bool:
 def pauses_clocks(status: str) -> bool:
     move = MOVES.get(status)
     return bool(move and move.pauses)
+
+
+def render_table() -> str:
+    """The table as Markdown, for docs/architecture.md (a test keeps the doc in step)."""
+
+    def labels(values) -> str:
+        return ", ".join(
+            Status(v).label if v in Status.values else TimerKind(v).label for v in values
+        )
+
+    def requires(move: Move) -> str:
+        needs = []
+        if move.needs_active_dispatch:
+            needs.append("an active dispatch")
+        if move.needs_reason:
+            needs.append("a reason")
+        if move.major_permission:
+            needs.append(
+                f"for P1/P2: `{move.major_permission}` and a reason of substance "
+                f"(≥ {SUBSTANTIAL_REASON_WORDS} words, ≥ {SUBSTANTIAL_REASON_CHARS} characters)"
+            )
+        return "; ".join(needs) or "—"
+
+    lines = [
+        "| to | from | service | who may (permission) | requires | pauses | meets/stops "
+        "| restarts |",
+        "|---|---|---|---|---|---|---|---|",
+        "| Logged | (a new contact) | `log_incident` | `incidents.add_incident` | the mandatory "
+        "fields; a reason when received long ago | — | — | starts Response, Resolution, "
+        "Customer update at `received_at` |",
+    ]
+    for to, move in MOVES.items():
+        came_from = [s for s in Status if s in move.came_from]
+        lines.append(
+            f"| {Status(to).label} | {labels(came_from)} | `{move.service}` | "
+            f"`{move.permission}` | {requires(move)} | {labels(move.pauses) or '—'} | "
+            f"{labels(move.meets) or '—'} | {labels(move.restarts) or '—'} |"
+        )
+    lines += [
+        "",
+        "| the response clock is met by (first one only) | who may record it | requires |",
+        "|---|---|---|",
+    ]
+    for how, rule in RESPONSES.items():
+        who = f"`{rule.permission}`" if rule.permission else "the resource or the dispatcher"
+        lines.append(
+            f"| {ResponseHow(how).label} (`{how}`) | {who} | "
+            f"{'a reason' if rule.needs_reason else '—'} |"
+        )
+    return "\n".join(lines)

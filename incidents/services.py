@@ -381,6 +381,8 @@ def apply_status(incident: Incident, to_status: str, *, at: datetime) -> None:
         timers.pause_timers(incident=incident, at=at, kinds=move.pauses)
     if move.meets:
         timers.meet_timers(incident=incident, kinds=list(move.meets), at=at)
+    if move.restarts:
+        timers.reopen_timers(incident=incident, at=at)
     incident.status = to_status
     save_incident(incident, ["status"])
 
