@@ -14,6 +14,7 @@ from escalation import selectors as escalation_selectors
 from incidents import selectors
 from incidents.clock import FOLLOWS_PARENT
 from incidents.events import event_message, last_event_id
+from incidents.lifecycle import SLA_TIMERS
 from incidents.models import Incident, IncidentEvent, Priority, SlaTimer, Status
 
 # A board further behind than this many events reloads the snapshot instead of replaying.
@@ -21,8 +22,12 @@ RESYNC_LIMIT = 500
 
 
 def _unmet_timers(lookup: str) -> Prefetch:
+    # The SLA clocks only: the acknowledgement clock shows as an assignee's warning.
     return Prefetch(
-        lookup, queryset=SlaTimer.objects.filter(met_at__isnull=True).order_by("due_at")
+        lookup,
+        queryset=SlaTimer.objects.filter(met_at__isnull=True, kind__in=SLA_TIMERS).order_by(
+            "due_at"
+        ),
     )
 
 
@@ -47,7 +52,8 @@ def _timers(incident: Incident) -> list[SlaTimer]:
 
 def _deadline(incident: Incident) -> dict | None:
     """The next unmet SLA deadline: the running timer due first, else a paused one. For a
-    linked call whose next deadline is its parent's, `follows` names the parent."""
+    linked call whose next deadline is its parent's, `follows` names the parent. (An
+    unanswered dispatch shows as its assignee's `warning`, not as a deadline.)"""
     timers = _timers(incident)
     if not timers:
         return None

@@ -11,7 +11,14 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core.errors import Conflict, DomainError, IdempotencyMismatch, Invalid, InvalidTransition
+from core.errors import (
+    Conflict,
+    DomainError,
+    IdempotencyMismatch,
+    Invalid,
+    InvalidTransition,
+    NotPermitted,
+)
 
 
 class JSONBodyParser(JSONParser):
@@ -79,6 +86,8 @@ def exception_handler(exc, context):
         return Response({"detail": str(exc)}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
     if isinstance(exc, InvalidTransition):
         return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, NotPermitted):
+        return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
     if isinstance(exc, DomainError):
         return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
     logger.exception("Unhandled API error", exc_info=exc)

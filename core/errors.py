@@ -29,5 +29,9 @@ class InvalidTransition(DomainError):
     pass
 
 
+class NotPermitted(DomainError):
+    """The move is beyond the actor's authority (the lifecycle table names who may make it)."""
+
+
 class IdempotencyMismatch(DomainError):
     """The same Idempotency-Key was sent with a different request."""

@@ -20,6 +20,9 @@ HOOKS: dict[str, str] = {
     "incident_settled": "incident, actor, at — resolved, closed or cancelled (alerts close)",
     "incident_reopened": "incident, actor, at, reason — reopened (the reopened trigger)",
     "incident_linked": "incident, parent — a call now follows its parent's clocks",
+    # A question rather than a reaction: the lifecycle table's "needs an active dispatch"
+    # asks the app that owns dispatches; the answers (counts) are summed.
+    "active_dispatches": "incident — how many dispatches are active on it (dispatch answers)",
     # messaging
     "message_finished": "message — an outbound message was sent, or failed for good "
     "(the kind says whose it is: briefing, broadcast, customer_update, …)",

@@ -294,7 +294,7 @@ def resolve(
 
 
 def _resolve_locked(*, incident: Incident, actor, code: str, notes: str, via_parent) -> None:
-    check_transition(incident, Status.RESOLVED)
+    check_transition(incident, Status.RESOLVED, actor=actor, service="resolve")
     now = timezone.now()
     from_status = incident.status
     apply_status(incident, Status.RESOLVED, at=now)
@@ -362,7 +362,7 @@ def close(
         raise Invalid(errors)
     with transaction.atomic():
         incident, children = _locked_with_children(incident_id, expected_version, include_linked)
-        check_transition(incident, Status.CLOSED)
+        check_transition(incident, Status.CLOSED, actor=actor, service="close")
         resolution = incident.resolutions.order_by("-resolved_at", "-id").first()
         if resolution and confirmed_at < resolution.resolved_at:
             raise Invalid(
@@ -400,7 +400,7 @@ def close(
 def _close_locked(
     *, incident: Incident, actor, method, confirmed_by, confirmed_at, via_parent
 ) -> None:
-    check_transition(incident, Status.CLOSED)
+    check_transition(incident, Status.CLOSED, actor=actor, service="close")
     now = timezone.now()
     from_status = incident.status
     apply_status(incident, Status.CLOSED, at=now)
@@ -481,11 +481,10 @@ def reopen(
     if not reason:
         raise Invalid({"reason": ["Say why it is reopened."]})
     incident = lock_incident(incident_id, expected_version)
-    check_transition(incident, Status.REOPENED)
+    check_transition(incident, Status.REOPENED, actor=actor, reason=reason, service="reopen")
     now = timezone.now()
     from_status = incident.status
     apply_status(incident, Status.REOPENED, at=now)
-    timers.reopen_timers(incident=incident, at=now)
     events.record(
         incident=incident,
         kind=EventKind.REOPENED,

@@ -5,7 +5,19 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import NamedTuple
 
-from django.db.models import Count, F, FilteredRelation, Prefetch, Q, QuerySet
+from django.conf import settings
+from django.db.models import (
+    Count,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from dispatch.models import (
@@ -13,13 +25,14 @@ from dispatch.models import (
     ChannelRule,
     ContactEndpoint,
     Dispatch,
+    DispatchStatus,
     Resource,
     ResourceKind,
     ResourceStatus,
 )
 from incidents.models import Incident, reference_for
 from messaging.channels import Channel
-from messaging.models import Message
+from messaging.models import DeliveryStatus, Message, MessageKind
 
 # Used when a category has no channel rule at all.
 DEFAULT_CHANNELS = [Channel.PHONE, Channel.RADIO, Channel.SMS, Channel.EMAIL]
@@ -250,14 +263,61 @@ def resource_panel() -> list[dict]:
     ]
 
 
+def briefing_state():
+    """The delivery status of each dispatch's briefing, as an annotation ("" if none).
+
+    The one read of the briefing's outbox message for the dispatch rules (acknowledgement
+    clock, board warnings).
+    """
+    briefing = Dispatch.messages.through.objects.filter(
+        dispatch=OuterRef("pk"), message__kind=MessageKind.BRIEFING
+    ).order_by("-message__created_at", "-message_id")
+    return Coalesce(Subquery(briefing.values("message__status")[:1]), Value(""))
+
+
+def active_dispatch_count(*, incident: Incident) -> int:
+    """Answers the lifecycle's "needs an active dispatch" (the `active_dispatches` hook)."""
+    return Dispatch.objects.filter(incident=incident, status__in=ACTIVE_DISPATCH).count()
+
+
+def oldest_unanswered_dispatch_at(incident_id: int):
+    """When the oldest active dispatch was made that its resource has not answered: not
+    acknowledged (nor moved on), and not briefed by a voice the dispatcher confirmed."""
+    return (
+        Dispatch.objects.filter(incident_id=incident_id, status=DispatchStatus.DISPATCHED)
+        .annotate(briefing_status=briefing_state())
+        .exclude(briefing_status=DeliveryStatus.CONFIRMED)
+        .order_by("dispatched_at")
+        .values_list("dispatched_at", flat=True)
+        .first()
+    )
+
+
+def dispatch_warning(dispatch: Dispatch, *, briefing: str, now) -> str:
+    """What the board says about a deployment nobody has answered yet ("" when answered)."""
+    if dispatch.status != DispatchStatus.DISPATCHED or briefing == DeliveryStatus.CONFIRMED:
+        return ""
+    if briefing == DeliveryStatus.FAILED:
+        return "briefing failed"
+    if briefing == DeliveryStatus.AWAITING_CONFIRMATION:
+        return "awaiting voice confirmation"
+    waited = now - dispatch.dispatched_at
+    if waited >= timedelta(minutes=settings.DISPATCH_ACKNOWLEDGE_WITHIN_MINUTES):
+        return f"not acknowledged after {int(waited.total_seconds() // 60)} min"
+    return ""
+
+
 def assigned_resources(incident_ids) -> dict[int, list[dict]]:
-    """The resources on active dispatches for each incident id, for the board's rows."""
+    """The resources on active dispatches for each incident id, for the board's rows, each
+    with a `warning` while its resource has not answered (dispatch_warning)."""
     assigned: dict[int, list[dict]] = {pk: [] for pk in incident_ids}
     dispatches = (
         Dispatch.objects.filter(incident_id__in=list(assigned), status__in=ACTIVE_DISPATCH)
         .select_related("resource")
+        .annotate(briefing_status=briefing_state())
         .order_by("dispatched_at")
     )
+    now = timezone.now()
     for dispatch in dispatches:
         assigned[dispatch.incident_id].append(
             {
@@ -267,6 +327,7 @@ def assigned_resources(incident_ids) -> dict[int, list[dict]]:
                 "name": dispatch.resource.name,
                 "status": dispatch.status,
                 "status_label": dispatch.get_status_display(),
+                "warning": dispatch_warning(dispatch, briefing=dispatch.briefing_status, now=now),
             }
         )
     return assigned

@@ -29,11 +29,14 @@ from dispatch.models import (
 )
 from incidents import events
 from incidents import services as incident_services
+from incidents.lifecycle import ResponseHow
 from incidents.models import EventKind, Status
 from messaging import services as messaging
 from messaging.channels import VOICE_CHANNELS, Channel
 from messaging.models import DeliveryStatus, Message, MessageKind
 
+# Progress steps that show the resource got its briefing: the first one meets the response.
+ANSWERS = frozenset({DispatchStatus.ACKNOWLEDGED, DispatchStatus.EN_ROUTE, DispatchStatus.ON_SCENE})
 # Resource statuses a person may set by hand; the busy ones follow the dispatches.
 MANUAL_STATUSES = frozenset(
     {ResourceStatus.AVAILABLE, ResourceStatus.UNAVAILABLE, ResourceStatus.OFF_DUTY}
@@ -159,15 +162,23 @@ def dispatch_resource(
         rationale=override_reason,
     )
     if incident.status in (Status.LOGGED, Status.REOPENED):
-        # The first dispatch meets the response timer.
+        # Dispatched, but the response clock runs on until the resource answers.
         incident_services.change_status(
             incident_id=incident.pk, actor=actor, to_status=Status.DISPATCHED
         )
     message = _briefing_message(dispatch, address=address)
     if channel in VOICE_CHANNELS and briefed_by_voice:
         _confirm(message, actor=actor, at=now)
+    _acknowledgement_clock(incident.pk)
     _publish_resource(resource)
     return dispatch
+
+
+def _acknowledgement_clock(incident_id: int) -> None:
+    """Tell the incident's clock who is still waited for, after any change to a dispatch."""
+    incident_services.await_acknowledgement(
+        incident_id=incident_id, since=selectors.oldest_unanswered_dispatch_at(incident_id)
+    )
 
 
 def _briefing_message(dispatch: Dispatch, *, address: str) -> Message:
@@ -227,6 +238,15 @@ def _confirm(message: Message, *, actor, at: datetime) -> Message:
             "briefed_at": at.isoformat(),
         },
     )
+    # Spoken and confirmed: the resource heard it, a real response.
+    incident_services.record_response(
+        incident_id=message.incident_id,
+        actor=actor,
+        how=ResponseHow.VOICE_BRIEFING,
+        dispatch_id=_dispatch_of(message).get("dispatch_id"),
+        message_id=message.pk,
+        at=at,
+    )
     return message
 
 
@@ -234,7 +254,9 @@ def _confirm(message: Message, *, actor, at: datetime) -> Message:
 def confirm_voice_briefing(*, message_id: int, actor, at: datetime | None = None) -> Message:
     """The dispatcher spoke the briefing by radio or phone: that confirmation is the record."""
     message = Message.objects.get(pk=message_id)
-    return _confirm(message, actor=actor, at=at or timezone.now())
+    message = _confirm(message, actor=actor, at=at or timezone.now())
+    _acknowledgement_clock(message.incident_id)
+    return message
 
 
 @transaction.atomic
@@ -291,6 +313,15 @@ def progress_dispatch(
         },
         rationale=reason,
     )
+    if step in ANSWERS:
+        incident_services.record_response(
+            incident_id=incident.pk,
+            actor=actor,
+            how=ResponseHow.ACKNOWLEDGED_DISPATCH,
+            dispatch_id=dispatch.pk,
+            at=now,
+        )
+    _acknowledgement_clock(incident.pk)
     if step == DispatchStatus.ON_SCENE and incident.status in (
         Status.LOGGED,
         Status.REOPENED,

@@ -11,6 +11,7 @@ from core.api import API_PERMISSIONS, ERROR, FIELD_ERRORS
 from escalation import selectors, services
 from escalation.models import EscalationEvent
 from escalation.serializers import (
+    AcknowledgeIncidentSerializer,
     AlertSerializer,
     EscalateSerializer,
     EscalationFilterSerializer,
@@ -87,13 +88,19 @@ class AcknowledgeView(IncidentEscalationAction):
 
 class AcknowledgeIncidentView(IncidentEscalationAction):
     required_perms = {"post": ["escalation.acknowledge_incident"]}
+    input_serializer = AcknowledgeIncidentSerializer
 
     @extend_schema(
-        request=None, responses=ANSWERS, description="A supervisor takes it on: response met."
+        request=AcknowledgeIncidentSerializer,
+        responses=ANSWERS,
+        description="A supervisor records a response given by other means, with how: the "
+        "response target is met.",
     )
     def post(self, request, pk: int):
         incident = self.incident(pk)
-        services.acknowledge_incident(incident_id=incident.pk, actor=request.user)
+        services.acknowledge_incident(
+            incident_id=incident.pk, actor=request.user, reason=self.body()["reason"]
+        )
         return self.running(incident)
 
 

@@ -17,8 +17,9 @@ DEMO_TEAMS = ("Hazmat", "Electrical", "Structural engineers")
 @transaction.atomic
 def install_default_policy() -> EscalationPolicy:
     """P1 logged → duty manager; 50 % / 75 % of the response target → supervisors; breach →
-    one level up. Each needs acknowledgement within 5 minutes, repeats twice, then moves up.
-    Also the demo's specialist teams."""
+    one level up; a dispatch not acknowledged after 5 minutes → supervisors. Each needs
+    acknowledgement within 5 minutes, repeats twice, then moves up. Also the demo's
+    specialist teams."""
     groups = {
         level: Group.objects.get_or_create(name=level.label)[0]
         for level in (Level.SUPERVISOR, Level.DUTY_MANAGER, Level.HEAD_OF_OPERATIONS)
@@ -34,35 +35,42 @@ def install_default_policy() -> EscalationPolicy:
         return policy
     ack = {"requires_ack": True, "ack_timeout": timedelta(minutes=5), "max_repeats": 2}
     steps = [
-        ("Priority 1 logged", Trigger.P1_LOGGED, None, Action.NOTIFY, Level.DUTY_MANAGER),
+        ("Priority 1 logged", Trigger.P1_LOGGED, {}, Action.NOTIFY, Level.DUTY_MANAGER),
         (
             "Half the response time gone",
             Trigger.RESPONSE_ELAPSED,
-            50,
+            {"percent": 50},
             Action.NOTIFY,
             Level.SUPERVISOR,
         ),
         (
             "Three quarters of the response time gone",
             Trigger.RESPONSE_ELAPSED,
-            75,
+            {"percent": 75},
             Action.NOTIFY,
             Level.SUPERVISOR,
         ),
         (
             "Response target breached",
             Trigger.RESPONSE_BREACHED,
-            None,
+            {},
             Action.RAISE_LEVEL,
             Level.SUPERVISOR,
         ),
+        (
+            "Dispatch not acknowledged after 5 minutes",
+            Trigger.DISPATCH_UNACKNOWLEDGED,
+            {"minutes": 5},
+            Action.NOTIFY,
+            Level.SUPERVISOR,
+        ),
     ]
-    for order, (name, trigger, percent, action, level) in enumerate(steps, 1):
+    for order, (name, trigger, amount, action, level) in enumerate(steps, 1):
         policy.steps.create(
             order=order,
             name=name,
             trigger=trigger,
-            percent=percent,
+            **amount,
             action=action,
             channel=Channel.EMAIL,
             notify_group=groups[level],

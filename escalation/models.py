@@ -29,6 +29,7 @@ class Trigger(models.TextChoices):
     RESOLUTION_BREACHED = "resolution_breached", "Resolution target breached"
     UPDATE_OVERDUE = "update_overdue", "Customer update overdue"
     NO_DISPATCH = "no_dispatch", "No resource dispatched N minutes after logging"
+    DISPATCH_UNACKNOWLEDGED = "dispatch_unacknowledged", "Dispatch not acknowledged after N min"
     P1_LOGGED = "p1_logged", "Priority 1 logged"
     REOPENED = "reopened", "Incident reopened"
     MANUAL = "manual", "Manual escalation"
@@ -41,11 +42,15 @@ TIMER_TRIGGERS: dict[str, str] = {
     Trigger.RESPONSE_BREACHED: TimerKind.RESPONSE,
     Trigger.RESOLUTION_BREACHED: TimerKind.RESOLUTION,
     Trigger.UPDATE_OVERDUE: TimerKind.CUSTOMER_UPDATE,
-    # "No available resource": the response timer is met by the first dispatch, so a running
-    # response timer N minutes after logging means nobody has been sent yet.
+    # "No available resource": N minutes after the contact with the response still owed and
+    # nobody sent (an incident someone was sent to has an acknowledgement clock: see
+    # services.clock_of).
     Trigger.NO_DISPATCH: TimerKind.RESPONSE,
+    # N minutes after the oldest active dispatch its resource has not answered was made.
+    Trigger.DISPATCH_UNACKNOWLEDGED: TimerKind.ACKNOWLEDGEMENT,
 }
 PERCENT_TRIGGERS = frozenset({Trigger.RESPONSE_ELAPSED, Trigger.RESOLUTION_ELAPSED})
+MINUTES_TRIGGERS = frozenset({Trigger.NO_DISPATCH, Trigger.DISPATCH_UNACKNOWLEDGED})
 EVENT_TRIGGERS = frozenset({Trigger.P1_LOGGED, Trigger.REOPENED, Trigger.MANUAL})
 # The step id of manual escalations: policy steps are database rows (ids from 1), so 0 is
 # free, and a manual alert's repeats are unique per (incident, step, repetition) like any.
@@ -97,7 +102,10 @@ class EscalationStep(models.Model):
         null=True, blank=True, help_text="For “% elapsed” triggers: 50 means half the target."
     )
     minutes = models.PositiveIntegerField(
-        null=True, blank=True, help_text="For “no resource dispatched”: minutes after logging."
+        null=True,
+        blank=True,
+        help_text="For “no resource dispatched”: minutes after the contact; for "
+        "“dispatch not acknowledged”: minutes after the dispatch.",
     )
     action = models.CharField(max_length=20, choices=Action.choices, default=Action.NOTIFY)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.IN_APP)
@@ -140,6 +148,8 @@ class EscalationStep(models.Model):
             errors["percent"] = "Say what share of the target (1–100 %) triggers this step."
         if self.trigger == Trigger.NO_DISPATCH and not self.minutes:
             errors["minutes"] = "Say after how many minutes without a dispatch."
+        if self.trigger == Trigger.DISPATCH_UNACKNOWLEDGED and not self.minutes:
+            errors["minutes"] = "Say after how many minutes without an acknowledgement."
         if self.action == Action.SPECIALIST and not self.team:
             errors["team"] = "Name the specialist team."
         if self.requires_ack and self.ack_timeout <= timedelta(0):

@@ -40,6 +40,16 @@ class EscalateSerializer(serializers.Serializer):
     )
 
 
+class AcknowledgeIncidentSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=2000,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="Required: how the response was given by other means (who, how).",
+    )
+
+
 class ReapplySerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, required=False, default="", allow_blank=True)
 

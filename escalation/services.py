@@ -19,6 +19,7 @@ from escalation import notify, selectors
 from escalation.errors import NothingToAcknowledge
 from escalation.models import (
     MANUAL_STEP_ID,
+    MINUTES_TRIGGERS,
     PERCENT_TRIGGERS,
     TIMER_TRIGGERS,
     Action,
@@ -30,8 +31,9 @@ from escalation.models import (
     Trigger,
 )
 from escalation.snapshot import PolicySnapshot, StepSnapshot
-from incidents import clock, events
+from incidents import events
 from incidents import services as incident_services
+from incidents.lifecycle import ResponseHow
 from incidents.models import EventKind, Incident, RecordType, SlaTimer, Status, TimerKind
 
 logger = logging.getLogger(__name__)
@@ -85,11 +87,24 @@ def step_due_at(step: StepSnapshot, timer: SlaTimer) -> datetime:
     """When a timer step fires: its share of the target, plus the time spent on hold."""
     if step.trigger in PERCENT_TRIGGERS:
         offset = timer.target * (step.percent or 100) / 100
-    elif step.trigger == Trigger.NO_DISPATCH:
+    elif step.trigger in MINUTES_TRIGGERS:
         offset = timedelta(minutes=step.minutes or 0)
     else:
         offset = timer.target
     return timer.started_at + timer.paused_total + offset
+
+
+def clock_of(step: StepSnapshot, timers: dict[str, SlaTimer]) -> SlaTimer | None:
+    """The timer a timer step runs on; None when it has none (the step cannot fire)."""
+    if step.trigger == Trigger.NO_DISPATCH and TimerKind.ACKNOWLEDGEMENT in timers:
+        return None  # someone was sent: the acknowledgement clock watches them now
+    return timers.get(TIMER_TRIGGERS[step.trigger])
+
+
+# Each period of these timers is a new deadline, so their steps fire once per period: a
+# recorded customer update restarts the update clock, a new unanswered dispatch restarts
+# the acknowledgement clock.
+REPEATING_TRIGGERS = frozenset({Trigger.UPDATE_OVERDUE, Trigger.DISPATCH_UNACKNOWLEDGED})
 
 
 def schedule_steps(*, incident: Incident) -> None:
@@ -112,13 +127,11 @@ def schedule_steps(*, incident: Incident) -> None:
     timers = {t.kind: t for t in SlaTimer.objects.filter(incident=incident)}
     rows = []
     for step in timer_steps:
-        timer = timers.get(TIMER_TRIGGERS[step.trigger])
+        timer = clock_of(step, timers)
         if timer is None or not timer.running:
             continue
         fired_at = [at for step_id, at in firings if step_id == step.id]
-        # Each customer-update interval is a new deadline (a recorded update restarts the
-        # clock), so that step fires once per interval; every other timer step once.
-        if step.trigger == Trigger.UPDATE_OVERDUE:
+        if step.trigger in REPEATING_TRIGGERS:
             fired_at = [at for at in fired_at if at >= timer.started_at]
         if fired_at:
             continue
@@ -389,9 +402,7 @@ def _fire_due(*, due: EscalationDue, incident: Incident, at: datetime) -> bool:
         return False
     if due.attempt == 0:
         # The clock may have moved since the row was written: check the timer itself.
-        timer = SlaTimer.objects.filter(
-            incident=incident, kind=TIMER_TRIGGERS[step.trigger]
-        ).first()
+        timer = clock_of(step, {t.kind: t for t in SlaTimer.objects.filter(incident=incident)})
         if timer is None or not timer.running:
             return False
         if step_due_at(step, timer) > at:
@@ -624,23 +635,16 @@ def reapply_policy(*, incident_id: int, actor, reason: str = "") -> Escalation:
 
 
 @transaction.atomic
-def acknowledge_incident(*, incident_id: int, actor) -> Incident:
-    """A supervisor takes the incident on: the response target is met.
-
-    Until dispatching a resource exists this is how the response clock stops.
-    """
+def acknowledge_incident(*, incident_id: int, actor, reason: str = "") -> Incident:
+    """A supervisor records that the response was given by other means (a call-back, a
+    colleague on site…), with how: the response target is met (incidents.record_response)."""
     incident = incident_services.lock_incident(incident_id, None)
     response = SlaTimer.objects.filter(
         incident=incident, kind=TimerKind.RESPONSE, met_at__isnull=True
     ).first()
     if response is None or not incident.is_open:
         raise NothingToAcknowledge(f"{incident.reference} has no response target running.")
-    now = timezone.now()
-    clock.meet_timers(incident=incident, kinds=[TimerKind.RESPONSE], at=now)
-    events.record(
-        incident=incident,
-        kind=EventKind.INCIDENT_ACKNOWLEDGED,
-        actor=actor,
-        data={"response_due_at": response.due_at.isoformat()},
+    incident_services.record_response(
+        incident_id=incident.pk, actor=actor, how=ResponseHow.OTHER_MEANS, reason=reason
     )
     return incident

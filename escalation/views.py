@@ -42,7 +42,9 @@ def _acknowledge(incident, actor, request):
 
 
 def _acknowledge_incident(incident, actor, request):
-    services.acknowledge_incident(incident_id=incident.pk, actor=actor)
+    form = ReasonForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    services.acknowledge_incident(incident_id=incident.pk, actor=actor, reason=reason)
 
 
 def _escalate(incident, actor, request):
@@ -70,7 +72,7 @@ ACTIONS = {
     "acknowledge-incident": (
         _acknowledge_incident,
         "escalation.acknowledge_incident",
-        "Incident acknowledged: response target met.",
+        "Response by other means recorded: response target met.",
     ),
     "escalate": (_escalate, "escalation.escalate_incident", "Escalated."),
     "reapply": (_reapply, "escalation.reapply_policy", "Current escalation policy applied."),

@@ -234,6 +234,12 @@ CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 # Incident rules the organisation may tune.
 DUPLICATE_WINDOW_MINUTES = env.int("DUPLICATE_WINDOW_MINUTES", default=120)
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
+# A contact received longer ago than this (an email read late) needs a written reason when
+# it is logged; the SLA clocks start at the time it was received.
+RECEIVED_AT_REASON_AFTER_MINUTES = env.int("RECEIVED_AT_REASON_AFTER_MINUTES", default=30)
+# A deployed resource that has not acknowledged its briefing after this long shows a warning
+# on the board (escalation policies set their own "dispatch not acknowledged" minutes).
+DISPATCH_ACKNOWLEDGE_WITHIN_MINUTES = env.int("DISPATCH_ACKNOWLEDGE_WITHIN_MINUTES", default=5)
 
 # Customer care (customer_care/services.py).
 CLOSE_WITHOUT_CONFIRMATION_AFTER_DAYS = env.int("CLOSE_WITHOUT_CONFIRMATION_AFTER_DAYS", default=3)

@@ -7,6 +7,7 @@ subscribe here and nowhere else. Subscribers run inside the emitting transaction
 from board import publisher
 from core import hooks
 from customer_care import services as care
+from dispatch import selectors as dispatch_selectors
 from dispatch import services as dispatch
 from escalation import services as escalation
 
@@ -32,3 +33,5 @@ def connect() -> None:
     # link sent.
     hooks.subscribe("message_finished", dispatch.on_message_finished)
     hooks.subscribe("message_finished", care.on_message_finished)
+    # The lifecycle asks whether a resource is deployed before "Dispatched" or "In progress".
+    hooks.subscribe("active_dispatches", dispatch_selectors.active_dispatch_count)

@@ -7,13 +7,20 @@ its due work in step with the clocks (subscribed in incidentdesk/wiring.py).
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
+
 from core import hooks
-from incidents.lifecycle import TimerKind
+from incidents.lifecycle import SLA_TIMERS, TimerKind
 from incidents.models import Incident, Priority, RecordType, SlaTimer
 
 # A linked call follows its parent's response and resolution; its caller is still owed
 # their own updates, so its customer-update clock keeps running.
 FOLLOWS_PARENT = (TimerKind.RESPONSE, TimerKind.RESOLUTION)
+
+
+def acknowledgement_target() -> timedelta:
+    """How long a deployed resource has to acknowledge its briefing before the board warns."""
+    return timedelta(minutes=settings.DISPATCH_ACKNOWLEDGE_WITHIN_MINUTES)
 
 
 def _targets(priority: Priority) -> dict[str, object]:
@@ -38,16 +45,20 @@ def start_timers(*, incident: Incident, at: datetime) -> list[SlaTimer]:
 def retarget_timers(*, incident: Incident) -> None:
     """A new priority moves the deadlines of the timers that have not been met."""
     targets = _targets(incident.priority)
-    for timer in incident.timers.select_for_update().filter(met_at__isnull=True):
+    for timer in incident.timers.select_for_update().filter(
+        kind__in=list(targets), met_at__isnull=True
+    ):
         timer.target = targets[timer.kind]
         timer.recompute_due()
         timer.save(update_fields=["target", "due_at"])
     hooks.emit("clocks_changed", incident=incident)
 
 
-def pause_timers(*, incident: Incident, at: datetime) -> None:
+def pause_timers(*, incident: Incident, at: datetime, kinds=SLA_TIMERS) -> None:
     """On hold: the clocks stop until the incident is worked again."""
-    incident.timers.filter(met_at__isnull=True, paused_at__isnull=True).update(paused_at=at)
+    incident.timers.filter(kind__in=kinds, met_at__isnull=True, paused_at__isnull=True).update(
+        paused_at=at
+    )
     hooks.emit("clocks_changed", incident=incident)
 
 
@@ -139,4 +150,30 @@ def reopen_timers(*, incident: Incident, at: datetime) -> None:
         timer.save(
             update_fields=["target", "started_at", "paused_total", "paused_at", "met_at", "due_at"]
         )
+    hooks.emit("clocks_changed", incident=incident)
+
+
+def await_acknowledgement(*, incident: Incident, since: datetime | None, at: datetime) -> None:
+    """The acknowledgement clock: running from `since` (the oldest active dispatch nobody
+    has acknowledged yet), or met at `at` when `since` is None (every one answered, or none
+    is left). The row is kept once made: it also records that someone was sent."""
+    if incident.record_type != RecordType.INCIDENT:
+        return
+    if since is not None and not incident.takes_resources:
+        return  # resolved, closed or cancelled: nobody is waited for any more
+    timer = incident.timers.select_for_update().filter(kind=TimerKind.ACKNOWLEDGEMENT).first()
+    if since is None:
+        if timer is None or timer.met_at is not None:
+            return
+        timer.met_at = at
+        timer.save(update_fields=["met_at"])
+    else:
+        if timer is not None and timer.met_at is None and timer.started_at == since:
+            return
+        if timer is None:
+            timer = SlaTimer(incident=incident, kind=TimerKind.ACKNOWLEDGEMENT)
+        timer.target, timer.started_at = acknowledgement_target(), since
+        timer.paused_at, timer.paused_total, timer.met_at = None, timedelta(), None
+        timer.recompute_due()
+        timer.save()
     hooks.emit("clocks_changed", incident=incident)

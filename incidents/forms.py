@@ -4,6 +4,7 @@ import hashlib
 import uuid
 
 from django import forms
+from django.utils import timezone
 
 from incidents import selectors
 from incidents.models import (
@@ -36,6 +37,20 @@ class NewIncidentForm(forms.Form):
     )
     contact_channel = forms.ChoiceField(
         choices=[("", "—"), *ContactChannel.choices], required=False, label="Contacted us by"
+    )
+    received_at = forms.DateTimeField(
+        required=False,
+        label="Received at",
+        help_text="When the contact came in: the clocks start then.",
+        widget=forms.DateTimeInput(
+            attrs={"type": "datetime-local", "step": 1}, format="%Y-%m-%dT%H:%M:%S"
+        ),
+    )
+    received_at_reason = forms.CharField(
+        max_length=2_000,
+        required=False,
+        label="Why it is logged only now",
+        help_text="Needed when the contact came in a while ago (e.g. an email read late).",
     )
     caller_name = forms.CharField(max_length=_field("caller_name").max_length, required=False)
     caller_phone = forms.CharField(max_length=_field("caller_phone").max_length, required=False)
@@ -71,7 +86,10 @@ class NewIncidentForm(forms.Form):
     idempotency_key = forms.CharField(max_length=64, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("initial", {}).setdefault("idempotency_key", uuid.uuid4().hex)
+        initial = kwargs.setdefault("initial", {})
+        initial.setdefault("idempotency_key", uuid.uuid4().hex)
+        # Now, in the centre's time zone: the agent changes it for a contact read late.
+        initial.setdefault("received_at", timezone.localtime().replace(microsecond=0))
         super().__init__(*args, **kwargs)
 
     def clean_asset_refs(self):

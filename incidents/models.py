@@ -178,6 +178,7 @@ class Incident(models.Model):
         permissions = [
             ("reprioritise_incident", "Can reprioritise an incident"),
             ("view_board", "Can watch the dispatch board"),
+            ("cancel_major_incident", "Can cancel a priority 1 or 2 incident"),
         ]
         indexes = [
             # The board and the open list: open incidents by priority, then age.
@@ -282,6 +283,9 @@ class EventKind(models.TextChoices):
     POLICY_REAPPLIED = "policy_reapplied", "Escalation policy re-applied"
     INCIDENT_ACKNOWLEDGED = "incident_acknowledged", "Acknowledged (response met)"
     ALERTS_CLOSED = "alerts_closed", "Escalation alerts closed"
+    # The response clock met by a real response (incidents.services.record_response):
+    # data {how: lifecycle.ResponseHow, dispatch_id?, message_id?}.
+    RESPONSE_MET = "response_met", "Response target met"
 
 
 class IncidentEvent(models.Model):

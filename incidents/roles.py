@@ -16,7 +16,11 @@ AGENT = [
     "incidents.view_matrixcell",
     "incidents.view_slatimer",
 ]
-INCIDENT_SUPERVISOR = ["incidents.reprioritise_incident", "incidents.view_board"]
+INCIDENT_SUPERVISOR = [
+    "incidents.reprioritise_incident",
+    "incidents.view_board",
+    "incidents.cancel_major_incident",
+]
 # Agents see resources, dispatches and messages (to tell a caller help is on its way);
 # supervisors dispatch, record progress, override with a reason and broadcast.
 DISPATCH_AGENT = [

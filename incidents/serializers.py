@@ -181,7 +181,13 @@ class IncidentInputSerializer(serializers.Serializer):
     )
     priority_justification = _text(REASON_TEXT)
     received_at = serializers.DateTimeField(
-        required=False, help_text="When the contact came in; now if omitted."
+        required=False,
+        help_text="When the contact came in (the SLA clocks start then); now if omitted. Not "
+        "in the future; longer ago than RECEIVED_AT_REASON_AFTER_MINUTES needs "
+        "received_at_reason.",
+    )
+    received_at_reason = _text(
+        REASON_TEXT, help_text="Why a contact received a while ago is logged only now."
     )
     parent = IncidentReferenceField(
         help_text="The incident this call is about, if already logged (INC-000123 or an id)."

@@ -12,10 +12,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core import hooks
-from core.errors import Conflict, IdempotencyMismatch, Invalid, InvalidTransition
+from core.errors import Conflict, IdempotencyMismatch, Invalid, InvalidTransition, NotPermitted
 from incidents import clock as timers
-from incidents import events, selectors
-from incidents.lifecycle import CARE_STATUSES, REASON_REQUIRED, STOPS_TIMERS
+from incidents import events, lifecycle, selectors
+from incidents.lifecycle import TimerKind
 from incidents.models import (
     Category,
     EventKind,
@@ -69,9 +69,33 @@ def missing_fields(values: dict) -> dict[str, list[str]]:
     need("summary", "Describe the incident in a short summary.")
     need("impact", "Choose the impact.")
     need("urgency", "Choose the urgency.")
+    errors.update(received_at_errors(values.get("received_at"), values.get("received_at_reason")))
     if (values.get("latitude") is None) != (values.get("longitude") is None):
         errors["latitude"] = ["Give both latitude and longitude, or neither."]
     return errors
+
+
+# A contact cannot be received in the future; this much allows for clocks a little apart.
+RECEIVED_AT_TOLERANCE = timedelta(minutes=2)
+
+
+def received_at_errors(received_at: datetime | None, reason: str | None) -> dict[str, list[str]]:
+    """When the contact came in starts the clocks: not in the future, and a time long past
+    (an email read late) is explained in writing (RECEIVED_AT_REASON_AFTER_MINUTES)."""
+    if received_at is None:
+        return {}
+    now = timezone.now()
+    if received_at > now + RECEIVED_AT_TOLERANCE:
+        return {"received_at": ["The contact cannot have been received in the future."]}
+    limit = timedelta(minutes=settings.RECEIVED_AT_REASON_AFTER_MINUTES)
+    if received_at < now - limit and not (reason or "").strip():
+        minutes = settings.RECEIVED_AT_REASON_AFTER_MINUTES
+        return {
+            "received_at_reason": [
+                f"It was received more than {minutes} minutes ago: say why it is logged only now."
+            ]
+        }
+    return {}
 
 
 def _fields_of(incident: Incident) -> dict:
@@ -104,6 +128,7 @@ def log_incident(
     priority_justification: str = "",
     details_confirmed: bool = False,
     received_at: datetime | None = None,
+    received_at_reason: str = "",
     parent: Incident | None = None,
     idempotency_key: str = "",
     fingerprint: str = "",
@@ -169,6 +194,7 @@ def _create(*, actor, values: dict) -> Incident:
     fields = dict(values)
     parent = fields.pop("parent")
     details_confirmed = fields.pop("details_confirmed")
+    received_at_reason = (fields.pop("received_at_reason") or "").strip()
     cell, matrix = selectors.matrix_cell(impact=fields["impact"], urgency=fields["urgency"])
     if parent is not None:
         _check_parent(child=None, parent=parent)
@@ -182,7 +208,8 @@ def _create(*, actor, values: dict) -> Incident:
         created_by=actor,
         parent=parent,
     )
-    timers.start_timers(incident=incident, at=now)
+    # The clocks run from when the contact came in, not from when it was typed in.
+    timers.start_timers(incident=incident, at=incident.received_at)
     if parent is not None:
         timers.follow_parent(incident=incident, at=now)
     events.record(
@@ -196,6 +223,8 @@ def _create(*, actor, values: dict) -> Incident:
             "matrix_version": matrix.version,
             "details_confirmed": details_confirmed,
             "parent": parent.reference if parent else None,
+            "received_at": incident.received_at.isoformat(),
+            "received_at_reason": received_at_reason or None,
         },
         rationale=incident.priority_justification,
     )
@@ -276,15 +305,8 @@ def change_status(
 ) -> Incident:
     incident = lock_incident(incident_id, expected_version)
     from_status = incident.status
-    check_transition(incident, to_status)
-    if to_status in CARE_STATUSES:
-        raise InvalidTransition(
-            f"Use “{CARE_STATUSES[to_status]}” to mark {incident.reference} "
-            f"{_label(to_status).lower()}: it records what the customer was told and agreed."
-        )
     reason = reason.strip()
-    if to_status in REASON_REQUIRED and not reason:
-        raise Invalid({"reason": [f"Give a reason to mark it {_label(to_status)}."]})
+    check_transition(incident, to_status, actor=actor, reason=reason, service="change_status")
     now = timezone.now()
     apply_status(incident, to_status, at=now)
     events.record(
@@ -300,27 +322,123 @@ def change_status(
     return incident
 
 
-def check_transition(incident: Incident, to_status: str) -> None:
-    """TRANSITIONS is the one map of allowed moves; every status change asks it here."""
+def check_transition(
+    incident: Incident, to_status: str, *, actor=None, reason: str = "", service: str = ""
+) -> None:
+    """Every status change asks the lifecycle table here: may it move there now, may this
+    actor make the move, and does it have what the move requires.
+
+    `service` is the service asking ("change_status", "resolve", …): a move the table gives
+    to another service is refused with the name of the one to use. An actor of None is the
+    system or a resource reporting through its status link, acting on a rule: it needs no
+    permission, but it cannot cancel a major incident.
+    """
     if not incident.can_move_to(to_status):
         raise InvalidTransition(
             f"{incident.reference} is {Status(incident.status).label.lower()}: it cannot move "
             f"to “{_label(to_status)}”. Allowed next: "
             f"{', '.join(Status(s).label for s in incident.allowed_statuses()) or 'none'}."
         )
+    move = lifecycle.MOVES[to_status]
+    if service and service != move.service:
+        raise InvalidTransition(
+            f"Use “{move.service}” to mark {incident.reference} "
+            f"{_label(to_status).lower()}: it records what the customer was told and agreed."
+        )
+    if actor is not None and not actor.has_perm(move.permission):
+        raise NotPermitted(f"You may not mark {incident.reference} {_label(to_status).lower()}.")
+    major = move.major_permission and lifecycle.is_major(incident.priority.rank)
+    if major and (actor is None or not actor.has_perm(move.major_permission)):
+        raise NotPermitted(
+            f"{incident.reference} is a {incident.priority.code}: only a supervisor may mark it "
+            f"{_label(to_status).lower()}. Ask a supervisor, or escalate it."
+        )
+    reason = reason.strip()
+    if move.needs_reason and not reason:
+        raise Invalid({"reason": [f"Give a reason to mark it {_label(to_status)}."]})
+    if major and not lifecycle.is_substantial(reason):
+        raise Invalid(
+            {
+                "reason": [
+                    f"Say in at least {lifecycle.SUBSTANTIAL_REASON_WORDS} words "
+                    f"({lifecycle.SUBSTANTIAL_REASON_CHARS} characters or more) why a "
+                    f"{incident.priority.code} is {_label(to_status).lower()}: it stops every "
+                    "clock."
+                ]
+            }
+        )
+    if move.needs_active_dispatch and not active_dispatches(incident):
+        raise InvalidTransition(
+            f"{incident.reference} has no resource on an active dispatch: it cannot be "
+            f"“{_label(to_status)}”. Dispatch a resource first."
+        )
+
+
+def active_dispatches(incident: Incident) -> int:
+    """How many dispatches are active on the incident: the dispatch app answers the hook."""
+    return sum(hooks.emit("active_dispatches", incident=incident))
 
 
 def apply_status(incident: Incident, to_status: str, *, at: datetime) -> None:
-    """Make an already checked move and set the SLA clocks to match."""
-    if incident.status == Status.ON_HOLD:
+    """Make an already checked move and set the SLA clocks as the lifecycle table says."""
+    if lifecycle.pauses_clocks(incident.status):
         timers.resume_timers(incident=incident, at=at)
-    if to_status == Status.ON_HOLD:
-        timers.pause_timers(incident=incident, at=at)
-    stopped = STOPS_TIMERS.get(to_status)
-    if stopped:
-        timers.meet_timers(incident=incident, kinds=stopped, at=at)
+    move = lifecycle.MOVES[to_status]
+    if move.pauses:
+        timers.pause_timers(incident=incident, at=at, kinds=move.pauses)
+    if move.meets:
+        timers.meet_timers(incident=incident, kinds=list(move.meets), at=at)
+    if move.restarts:
+        timers.reopen_timers(incident=incident, at=at)
     incident.status = to_status
     save_incident(incident, ["status"])
+
+
+@transaction.atomic
+def record_response(
+    *,
+    incident_id: int,
+    actor,
+    how: str,
+    reason: str = "",
+    dispatch_id: int | None = None,
+    message_id: int | None = None,
+    at: datetime | None = None,
+) -> bool:
+    """A real response reached the incident: the one place the response clock is met.
+
+    The first response meets it (lifecycle.RESPONSES says which count and who may record
+    one); later ones change nothing. Returns whether this one met it.
+    """
+    rule = lifecycle.RESPONSES[how]
+    reason = reason.strip()
+    if rule.permission and actor is not None and not actor.has_perm(rule.permission):
+        raise NotPermitted("Only a supervisor may record a response given by other means.")
+    if rule.needs_reason and not reason:
+        raise Invalid({"reason": ["Say how the response was given (who, by what means)."]})
+    incident = lock_incident(incident_id, None)
+    running = incident.timers.filter(kind=TimerKind.RESPONSE, met_at__isnull=True).exists()
+    if not running or not incident.is_open:
+        return False
+    at = at or timezone.now()
+    timers.meet_timers(incident=incident, kinds=[TimerKind.RESPONSE], at=at)
+    data = {"how": how}
+    if dispatch_id is not None:
+        data["dispatch_id"] = dispatch_id
+    if message_id is not None:
+        data["message_id"] = message_id
+    events.record(
+        incident=incident, kind=EventKind.RESPONSE_MET, actor=actor, data=data, rationale=reason
+    )
+    return True
+
+
+@transaction.atomic
+def await_acknowledgement(*, incident_id: int, since: datetime | None) -> None:
+    """Dispatch reports when its oldest active dispatch nobody acknowledged was made (None:
+    no one is waited for); the acknowledgement clock follows (incidents.clock)."""
+    incident = lock_incident(incident_id, None)
+    timers.await_acknowledgement(incident=incident, since=since, at=timezone.now())
 
 
 def _label(status: str) -> str:

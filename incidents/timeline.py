@@ -67,6 +67,7 @@ _LABEL_NAMES = {
     "escalation_level": "escalation Level",
     "escalation_action": "escalation Action",
     "escalation_trigger": "escalation Trigger",
+    "response_how": "incidents ResponseHow",
     "dispatch_refusal": "the timeline (dispatch has no enum for refusals yet)",
     "progress_via": "the timeline (dispatch passes `via` as a plain string today)",
 }
@@ -415,6 +416,15 @@ def _alerts_closed(d, event):
     return f"{count} closed: {_CLOSED_BECAUSE.get(d['because'], d['because'])}"
 
 
+def _logged(d, event):
+    text = f"Logged as {d['priority']} (impact {d['impact']}, urgency {d['urgency']})"
+    if d["parent"]:
+        text += f", linked to {d['parent']}"
+    if d["received_at_reason"]:
+        text += f"; received {_when(d['received_at'])}: {d['received_at_reason']}"
+    return text
+
+
 def _policy_reapplied(d, event):
     before, after = d["from_policy"] or "no policy", d["to_policy"] or "no policy"
     return f"Escalation policy re-applied: {before} → {after} ({_plural(d['step_count'], 'step')})"
@@ -643,11 +653,11 @@ _CATALOGUE: dict[str, _Kind] = {
                 _f("matrix_version", "int"),
                 _f("details_confirmed", "bool"),
                 _f("parent", "str", optional=True),
+                # When the contact came in (the clocks start there), and why it was logged late.
+                _f("received_at", "datetime", optional=True),
+                _f("received_at_reason", "str", optional=True),
             ),
-            lambda d, e: (
-                f"Logged as {d['priority']} (impact {d['impact']}, urgency "
-                f"{d['urgency']})" + (f", linked to {d['parent']}" if d["parent"] else "")
-            ),
+            _logged,
         ),
         _Kind("updated", "Details updated", P, (_f("changes", "changes"),), _updated),
         _Kind(
@@ -939,6 +949,17 @@ _CATALOGUE: dict[str, _Kind] = {
             ),
             _escalated_manually,
             _up_escalated_manually,
+        ),
+        _Kind(
+            "response_met",
+            "Response target met",
+            A,
+            (
+                _f("how", "str", labels="response_how"),
+                _f("dispatch_id", "int", optional=True),
+                _f("message_id", "int", optional=True),
+            ),
+            lambda d, e: f"Response target met: {label('response_how', d['how']).lower()}",
         ),
         _Kind(
             "alerts_closed",

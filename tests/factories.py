@@ -135,6 +135,45 @@ def send(incident, res, *, actor=None, channel="radio", **kwargs):
     )
 
 
+def acknowledge(dispatch, actor=None):
+    """The resource answered its briefing (recorded by the dispatcher): a real response."""
+    from dispatch import services as dispatch_services
+
+    return dispatch_services.progress_dispatch(
+        dispatch_id=dispatch.pk, step="acknowledged", actor=actor or supervisor()
+    )
+
+
+def deploy(incident, call_sign: str = "FAC-1", **kwargs):
+    """Send a resource and have it acknowledge: the incident is dispatched, response met."""
+    dispatch = send(incident, resource(call_sign), **kwargs)
+    acknowledge(dispatch)
+    return dispatch
+
+
+def on_dispatch(incident, call_sign: str = "FAC-9"):
+    """A resource already on an active dispatch to the incident, as a row and nothing else
+    (no status change, no timeline): what a status-change test needs to be allowed to move
+    it to Dispatched or In progress without the dispatch's own events."""
+    from django.utils import timezone
+
+    from dispatch.models import Dispatch
+
+    return Dispatch.objects.create(
+        incident=incident,
+        resource=resource(call_sign, status="dispatched"),
+        channel="radio",
+        briefing="Already on the way.",
+        dispatched_by=supervisor(),
+        dispatched_at=timezone.now(),
+    )
+
+
+def minor(**overrides):
+    """A priority-3 incident (impact 2 × urgency 2): within an agent's authority to cancel."""
+    return log(urgency=UrgencyLevel.objects.get(rank=2), **overrides)
+
+
 # --- Escalation (issue 5) ---
 
 

@@ -24,6 +24,7 @@ RATIONALE_LABELS = {
     "customer_update_failed": "Error:",
     "resolved": "Notes:",
     "satisfaction_recorded": "Comment:",
+    "response_met": "How:",
 }
 
 

@@ -276,6 +276,9 @@
           const who = el("span", "assignee");
           who.dataset.status = a.status;
           who.append(el("strong", null, a.call_sign), el("span", "assignee-name", a.name), el("span", "pill", a.status_label));
+          // Deployed but not answered (briefing failed, awaiting voice, no acknowledgement):
+          // the response clock is still running.
+          if (a.warning) who.append(el("span", "assignee-warning", a.warning));
           assigned.append(who);
         });
         if (!row.assigned.length) assigned.append(el("span", "none", "—"));

@@ -13,7 +13,7 @@ from board.consumers import BoardConsumer
 from incidentdesk.asgi import application
 from incidents import demo, services
 from incidents.models import IncidentEvent, Status
-from tests.factories import agent, log, supervisor
+from tests.factories import agent, log, on_dispatch, supervisor
 
 pytestmark = [
     pytest.mark.asyncio,
@@ -95,6 +95,7 @@ async def test_a_rolled_back_change_never_reaches_the_board(reference):
 
 def _log_and_dispatch():
     incident = log(summary="while away")
+    on_dispatch(incident)
     services.change_status(incident_id=incident.pk, actor=None, to_status=Status.DISPATCHED)
     return incident
 

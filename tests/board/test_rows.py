@@ -15,7 +15,16 @@ from escalation import services as escalation_services
 from escalation.models import Trigger
 from incidents import services
 from incidents.models import ImpactLevel, IncidentEvent, Status, UrgencyLevel
-from tests.factories import escalation_policy, log, resource, send, supervisor
+from tests.factories import (
+    acknowledge,
+    escalation_policy,
+    log,
+    minor,
+    on_dispatch,
+    resource,
+    send,
+    supervisor,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -169,7 +178,7 @@ def test_the_countdown_shows_the_customer_update_when_it_is_the_nearest_deadline
 ):
     # given a P2 whose response was met by a dispatch: resolution in 8 h, update in 1 h
     incident = log()
-    send(incident, resource("FAC-1"))
+    acknowledge(send(incident, resource("FAC-1")))
 
     deadline = board.incident_row(incident.pk)["deadline"]
 
@@ -179,7 +188,7 @@ def test_the_countdown_shows_the_customer_update_when_it_is_the_nearest_deadline
 
 def test_a_recorded_update_moves_the_countdown_to_the_next_update(reference_data, clock):
     incident = log()
-    send(incident, resource("FAC-1"))
+    acknowledge(send(incident, resource("FAC-1")))
     clock.advance(minutes=30)
 
     care.give_customer_update(
@@ -196,7 +205,7 @@ def test_snapshot_lists_open_incidents_by_priority_then_nearest_deadline(referen
     p2_first = log(summary="first P2")
     p2_second = log(summary="second P2")
     p1 = log(impact=high, urgency=UrgencyLevel.objects.get(rank=1))
-    closed = log()
+    closed = minor()
     services.change_status(
         incident_id=closed.pk, actor=None, to_status=Status.CANCELLED, reason="x"
     )
@@ -222,6 +231,7 @@ def test_resync_returns_exactly_the_missed_events_with_current_rows(reference_da
     seen = log()
     cursor = IncidentEvent.objects.latest("id").pk
     missed = log(summary="missed")
+    on_dispatch(missed)
     services.change_status(incident_id=missed.pk, actor=None, to_status=Status.DISPATCHED)
 
     answer = board.resync(cursor)

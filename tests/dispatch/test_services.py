@@ -18,7 +18,7 @@ from dispatch.models import (
 from incidents.models import EventKind, Status, TimerKind
 from incidents.timeline import render
 from messaging.models import DeliveryStatus, Message
-from tests.factories import agent, log, resource, send, supervisor
+from tests.factories import acknowledge, agent, log, resource, send, supervisor
 
 pytestmark = pytest.mark.django_db
 
@@ -32,12 +32,16 @@ def kinds(incident):
     return list(incident.events.values_list("kind", flat=True))
 
 
-def test_first_dispatch_moves_the_incident_to_dispatched_and_meets_the_response_timer(incident):
+def test_first_dispatch_moves_the_incident_to_dispatched_and_its_acknowledgement_meets_the_response_timer(  # noqa: E501
+    incident,
+):
     # given
     plumber = resource("FAC-1")
 
     # when
     dispatch = send(incident, plumber)
+    dispatched_kinds = kinds(incident)[-2:]
+    acknowledge(dispatch)
 
     # then
     incident.refresh_from_db()
@@ -46,7 +50,7 @@ def test_first_dispatch_moves_the_incident_to_dispatched_and_meets_the_response_
     assert incident.timers.get(kind=TimerKind.RESPONSE).met_at is not None
     assert plumber.status == ResourceStatus.DISPATCHED
     assert dispatch.status == DispatchStatus.DISPATCHED
-    assert kinds(incident)[-2:] == [EventKind.RESOURCE_DISPATCHED, EventKind.STATUS_CHANGED]
+    assert dispatched_kinds == [EventKind.RESOURCE_DISPATCHED, EventKind.STATUS_CHANGED]
 
 
 def test_an_unverified_resource_is_refused_with_the_reason(incident):

@@ -6,7 +6,7 @@ from django.core import mail
 from customer_care.models import SatisfactionLink
 from incidents.models import Incident
 from tests.e2e.conftest import log_in, screenshot
-from tests.factories import agent
+from tests.factories import agent, on_dispatch
 from tests.messaging.outbox import drain
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -39,6 +39,9 @@ def test_an_incident_goes_from_first_call_to_confirmed_closure(new_page, referen
     page.locator("#reference").wait_for()
     incident = Incident.objects.get()
     assert page.locator("#customer-care").get_by_text("Due by").is_visible()
+
+    # A plumber is on the way (In progress needs a resource on an active dispatch).
+    on_dispatch(incident)
 
     # Work starts; the agent rings the caller back with news.
     page.select_option("#id_status", "in_progress")

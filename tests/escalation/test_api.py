@@ -95,7 +95,11 @@ def test_reapplying_the_policy_needs_a_supervisor(reference_data):
 def test_a_supervisor_acknowledges_the_incident_and_the_response_timer_stops(reference_data):
     incident = log()
 
-    response = client_for(supervisor()).post(f"/api/incidents/{incident.pk}/acknowledge/")
+    response = client_for(supervisor()).post(
+        f"/api/incidents/{incident.pk}/acknowledge/",
+        {"reason": "Caller's landlord on site, stopcock closed"},
+        format="json",
+    )
 
     assert response.status_code == 200
     timers = client_for(supervisor()).get(detail_url(incident)).json()["timers"]

@@ -9,7 +9,7 @@ from escalation import services
 from escalation.models import EscalationDue, EscalationEvent, Trigger
 from incidents import services as incident_services
 from incidents.models import ImpactLevel, TimerKind, UrgencyLevel
-from tests.factories import escalation_policy, log, supervisor
+from tests.factories import deploy, escalation_policy, log, supervisor
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +33,7 @@ def test_on_hold_pauses_the_timers_and_resuming_adds_the_paused_time(reference_d
     start = clock.now
     incident = log()
     user = supervisor()
+    deploy(incident)
 
     # when it is on hold from 09:05 to 09:25
     clock.advance(minutes=5)
@@ -53,7 +54,7 @@ def test_a_step_does_not_fire_while_on_hold_across_its_deadline(reference_data, 
     start = clock.now
     incident = log()
     user = supervisor()
-    incident_services.change_status(incident_id=incident.pk, actor=user, to_status="dispatched")
+    deploy(incident)
 
     # when it goes on hold at 1 h and the sweep runs past the original deadline
     clock.advance(hours=1)
@@ -99,7 +100,9 @@ def test_a_met_response_target_removes_its_due_work(reference_data, clock):
     escalation_policy({"trigger": Trigger.RESPONSE_BREACHED})
     incident = log()
 
-    services.acknowledge_incident(incident_id=incident.pk, actor=supervisor())
+    services.acknowledge_incident(
+        incident_id=incident.pk, actor=supervisor(), reason="Duty engineer called the caller back"
+    )
 
     assert response_timer(incident).met_at == clock.now
     assert not EscalationDue.objects.filter(incident=incident).exists()
@@ -111,7 +114,7 @@ def test_no_dispatch_fires_n_minutes_after_logging_while_nobody_is_sent(referenc
     start = clock.now
     sent = log(summary="Someone was sent")
     waiting = log(summary="Nobody sent")
-    incident_services.change_status(incident_id=sent.pk, actor=supervisor(), to_status="dispatched")
+    deploy(sent)
 
     fired = services.sweep(now=start + timedelta(minutes=10))
 

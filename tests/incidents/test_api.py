@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 from incidents import demo
 from incidents.events import event_message
 from incidents.models import Category, ImpactLevel, Incident, UrgencyLevel
-from tests.factories import agent, log
+from tests.factories import agent, log, minor, on_dispatch
 from tests.incidents.api_support import INCIDENTS, action_url, client_for, detail_url, new_call
 
 pytestmark = pytest.mark.django_db
@@ -196,6 +196,7 @@ def listed(api, **params) -> list[str]:
 
 def test_list_filters_by_status(api):
     logged, dispatched = log(), log()
+    on_dispatch(dispatched)
     api.post(action_url(dispatched, "status"), {"status": "dispatched"}, format="json")
 
     assert listed(api, status="dispatched") == [dispatched.reference]
@@ -222,7 +223,7 @@ def test_list_filters_by_category_slug(api):
 
 
 def test_list_open_leaves_out_closed_and_cancelled(api):
-    still_open, cancelled = log(), log()
+    still_open, cancelled = log(), minor()
     api.post(
         action_url(cancelled, "status"),
         {"status": "cancelled", "reason": "Duplicate call"},

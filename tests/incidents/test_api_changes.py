@@ -3,7 +3,7 @@
 import pytest
 
 from incidents.models import EventKind, Incident
-from tests.factories import agent, log, supervisor
+from tests.factories import agent, log, minor, on_dispatch, supervisor
 from tests.incidents.api_support import action_url, client_for, detail_url
 
 pytestmark = pytest.mark.django_db
@@ -103,6 +103,7 @@ def test_if_match_and_body_version_that_disagree_are_400(api, incident):
 
 
 def test_status_action_moves_the_incident_on(api, incident):
+    on_dispatch(incident)
     response = api.post(action_url(incident, "status"), {"status": "dispatched"}, format="json")
 
     assert response.status_code == 200
@@ -125,7 +126,8 @@ def test_an_action_with_a_stale_if_match_is_409(api, incident):
     assert Incident.objects.get(pk=incident.pk).status == "logged"
 
 
-def test_cancelling_needs_a_reason(api, incident):
+def test_cancelling_needs_a_reason(api):
+    incident = minor()
     response = api.post(action_url(incident, "status"), {"status": "cancelled"}, format="json")
 
     assert response.status_code == 400

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from core.errors import Conflict, IdempotencyMismatch, Invalid, InvalidTransition
 from incidents import selectors, services
+from incidents.lifecycle import SLA_TIMERS
 from incidents.models import (
     EventKind,
     IdempotencyKey,
@@ -16,7 +17,7 @@ from incidents.models import (
     TimerKind,
     UrgencyLevel,
 )
-from tests.factories import agent, call_details, log, supervisor
+from tests.factories import agent, call_details, log, minor, on_dispatch, supervisor
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +44,7 @@ def test_log_incident_starts_the_sla_timers_from_the_priority_targets(reference_
 
     timers = {t.kind: t for t in incident.timers.all()}
 
-    assert set(timers) == set(TimerKind)
+    assert set(timers) == set(SLA_TIMERS)
     response = timers[TimerKind.RESPONSE]
     assert response.due_at - response.started_at == incident.priority.response_target
 
@@ -187,14 +188,14 @@ def test_logged_cannot_jump_to_closed(reference_data):
 
 
 def test_cancelling_needs_a_reason(reference_data):
-    incident = log()
+    incident = minor()
 
     with pytest.raises(Invalid):
         services.change_status(incident_id=incident.pk, actor=agent(), to_status="cancelled")
 
 
 def test_status_change_is_on_the_timeline_with_its_reason(reference_data):
-    incident = log()
+    incident = minor()
 
     services.change_status(
         incident_id=incident.pk, actor=agent(), to_status="cancelled", reason="Hoax call"
@@ -208,6 +209,7 @@ def test_status_change_is_on_the_timeline_with_its_reason(reference_data):
 def test_on_hold_pauses_the_clock_and_resuming_pushes_the_deadline(reference_data):
     incident = log()
     resolution = incident.timers.get(kind=TimerKind.RESOLUTION)
+    on_dispatch(incident)
     services.change_status(incident_id=incident.pk, actor=agent(), to_status="in_progress")
     services.change_status(
         incident_id=incident.pk, actor=agent(), to_status="on_hold", reason="Waiting on landlord"

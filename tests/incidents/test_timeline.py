@@ -457,6 +457,12 @@ NEW_SHAPES = [
         "Escalated by hand to the Hazmat team — needs acknowledgement",
     ),
     (
+        "response_met",
+        {"how": "acknowledged_dispatch", "dispatch_id": 4},
+        None,
+        "Response target met: a dispatched resource acknowledged",
+    ),
+    (
         "alerts_closed",
         {"escalation_event_ids": [7, 9], "because": "resolved"},
         None,
@@ -1033,7 +1039,7 @@ OLD_SHAPES = [
 
 
 # Kinds added after the typed timeline: no earlier version wrote them.
-NEWER_KINDS = {"alerts_closed"}
+NEWER_KINDS = {"alerts_closed", "response_met"}
 
 
 def test_the_old_data_table_covers_every_kind():

@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from incidents.models import Category, ImpactLevel, Incident, UrgencyLevel
-from tests.factories import agent, log, supervisor
+from tests.factories import agent, log, on_dispatch, supervisor
 
 pytestmark = pytest.mark.django_db
 
@@ -115,6 +115,7 @@ def test_list_costs_the_same_queries_for_5_or_50_incidents(
 
 def test_a_stale_status_change_is_refused_not_overwritten(agent_client):
     incident = log()
+    on_dispatch(incident)
     url = reverse("incidents:action", args=[incident.pk, "status"])
     agent_client.post(url, {"version": 1, "status": "in_progress"})
 
