@@ -268,7 +268,13 @@ class IncidentViewSet(
         )
         return self._answer(self.get_object())
 
-    @_change(StatusChangeSerializer, "Move the incident along its lifecycle.")
+    @_change(
+        StatusChangeSerializer,
+        "Move the incident along its lifecycle (the lifecycle table): Dispatched and In "
+        "progress need a resource on an active dispatch (409); cancelling a P1 or P2 needs a "
+        "supervisor (403) and a reason of at least 2 words and 10 characters (400). A status "
+        "change never meets the response target.",
+    )
     @action(detail=True, methods=["post"], url_path="status")
     def change_status(self, request, pk=None):
         incident, body = self._action_input(StatusChangeSerializer)
