@@ -177,7 +177,8 @@ class Satisfaction(models.Model):
 
 class SatisfactionLink(models.Model):
     """One emailed survey link. The token is signed (django.core.signing) and names this row;
-    used_at makes it single-use, expires_at bounds it even if the signing key is old."""
+    used_at makes it single-use, expires_at bounds it even if the signing key is old, and
+    revoked_at ends it when the incident is reopened: one open survey per resolution."""
 
     incident = models.ForeignKey(
         "incidents.Incident", on_delete=models.CASCADE, related_name="satisfaction_links"
@@ -190,9 +191,17 @@ class SatisfactionLink(models.Model):
         "messaging.Message", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "incidents_satisfactionlink"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident"],
+                condition=models.Q(used_at__isnull=True, revoked_at__isnull=True),
+                name="one_open_survey_link_per_incident",
+            )
+        ]
 
     def __str__(self):
         return f"Survey link for incident {self.incident_id}"

@@ -313,6 +313,7 @@ def _resolve_locked(*, incident: Incident, actor, code: str, notes: str, via_par
         rationale=notes,
     )
     hooks.emit("incident_settled", incident=incident, actor=actor, at=now)
+    _revoke_survey_links(incident=incident, at=now)
     if incident.caller_email:
         link = SatisfactionLink.objects.create(
             incident=incident,
@@ -485,6 +486,7 @@ def reopen(
     now = timezone.now()
     from_status = incident.status
     apply_status(incident, Status.REOPENED, at=now)
+    _revoke_survey_links(incident=incident, at=now)
     events.record(
         incident=incident,
         kind=EventKind.REOPENED,
@@ -543,6 +545,14 @@ def record_satisfaction(*, incident_id: int, actor, score: int, comment: str = "
     )
 
 
+def _revoke_survey_links(*, incident: Incident, at) -> None:
+    """A survey asks about one resolution: reopening (or resolving again) ends the links
+    still open, so an old email cannot answer for the next fix."""
+    SatisfactionLink.objects.filter(
+        incident=incident, used_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=at)
+
+
 def survey_token(link: SatisfactionLink) -> str:
     return signing.dumps({"link": link.pk}, salt=SURVEY_SALT)
 
@@ -566,6 +576,8 @@ def survey_link(token: str) -> SatisfactionLink:
         raise SurveyLinkRefused(TAMPERED)
     if link.used_at is not None:
         raise SurveyLinkRefused(USED)
+    if link.revoked_at is not None:
+        raise SurveyLinkRefused(REVOKED)
     if link.expires_at <= timezone.now():
         raise SurveyLinkRefused(EXPIRED)
     return link
@@ -574,6 +586,10 @@ def survey_link(token: str) -> SatisfactionLink:
 TAMPERED = "This link is not valid. Please use the link exactly as it appears in our email."
 EXPIRED = "This link has expired. Thank you all the same: you can call us to give feedback."
 USED = "Thank you, we already have your answer: each link can be used once."
+REVOKED = (
+    "This survey is closed: we reopened your case to work on it again. We will send a new "
+    "link when it is resolved."
+)
 
 
 @transaction.atomic
@@ -585,6 +601,8 @@ def satisfaction_from_link(*, token: str, score: int, comment: str = "") -> Sati
     link = SatisfactionLink.objects.select_for_update().get(pk=link.pk)
     if link.used_at is not None:  # a second submit that raced the first
         raise SurveyLinkRefused(USED)
+    if link.revoked_at is not None:  # reopened while the customer was answering
+        raise SurveyLinkRefused(REVOKED)
     link.used_at = timezone.now()
     link.save(update_fields=["used_at"])
     return _record_satisfaction(

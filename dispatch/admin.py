@@ -27,8 +27,30 @@ from messaging.channels import Channel
 VERIFICATION_PERIOD = timedelta(hours=12)
 
 
+class ContactEndpointForm(forms.ModelForm):
+    """The webhook secret is write-only: the page never shows it (not even masked in the
+    HTML); a value typed in replaces it, a blank field keeps the current one."""
+
+    secret = forms.CharField(
+        required=False,
+        strip=False,
+        max_length=ContactEndpoint._meta.get_field("secret").max_length,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        label="New secret",
+        help_text="Webhook only. Leave blank to keep the current secret (never shown).",
+    )
+
+    class Meta:
+        model = ContactEndpoint
+        fields = ["channel", "address", "secret"]
+
+    def clean_secret(self):
+        return self.cleaned_data["secret"] or self.instance.secret
+
+
 class ContactEndpointInline(admin.TabularInline):
     model = ContactEndpoint
+    form = ContactEndpointForm
     extra = 1
 
 

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core import phones
 from messaging.channels import Channel
 
 
@@ -131,6 +132,11 @@ class ContactEndpoint(models.Model):
         return f"{self.get_channel_display()}: {self.address}"
 
     def clean(self):
+        if self.channel in (Channel.PHONE, Channel.SMS):
+            try:
+                self.address = phones.normalise(self.address)
+            except phones.PhoneInvalid as problem:
+                raise ValidationError({"address": str(problem)}) from None
         if self.channel == Channel.WEBHOOK:
             if not self.address.startswith(("https://", "http://")):
                 raise ValidationError({"address": "A webhook address is an http(s) URL."})

@@ -14,7 +14,7 @@ from core.errors import DomainError
 from dispatch import links, services
 from dispatch.errors import StatusLinkInvalid
 from dispatch.forms import BroadcastForm, DispatchForm, ProgressForm, StatusLinkForm
-from dispatch.models import Dispatch, DispatchStatus
+from dispatch.models import ACTIVE_DISPATCH, Dispatch, DispatchStatus
 from incidents.models import Incident
 from messaging.models import Message
 
@@ -117,6 +117,12 @@ def broadcast(request, pk: int):
     return _back(incident.pk)
 
 
+FINISHED = (
+    "This job is finished (cleared or recalled): the link no longer works. "
+    "Call the control room if you need anything."
+)
+
+
 # No login: the signed token is the credential. No CSRF cookie either, since the resource's
 # phone has no session; the token in the URL does what the CSRF token would.
 @login_not_required
@@ -129,6 +135,10 @@ def status_link(request, token: str):
     except (StatusLinkInvalid, Dispatch.DoesNotExist) as problem:
         text = str(problem) if isinstance(problem, StatusLinkInvalid) else "No such dispatch."
         return render(request, "dispatch/status_link.html", {"problem": text}, status=400)
+    if dispatch.status not in ACTIVE_DISPATCH:
+        # The link dies with the job: a recalled or cleared resource no longer sees the
+        # briefing (the caller's details) however young the signature is.
+        return render(request, "dispatch/status_link.html", {"problem": FINISHED}, status=410)
     done = ""
     problem = ""
     if request.method == "POST":

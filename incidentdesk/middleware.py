@@ -1,4 +1,10 @@
+from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.http import JsonResponse
+from django.shortcuts import render
+
+from incidents.roles import KIOSK_GROUP
 
 
 class PagesRequireLogin(LoginRequiredMiddleware):
@@ -12,3 +18,78 @@ class PagesRequireLogin(LoginRequiredMiddleware):
         if request.path_info.startswith("/api/"):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
+
+
+class NoStore:
+    """Pages and API answers carry callers' names, phones and addresses: no browser or proxy
+    may keep a copy (a shared contact-centre PC, a back button after logout). Static files
+    never reach here (WhiteNoise answers them first); a view that sets its own Cache-Control
+    keeps it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if "Cache-Control" not in response:
+            response["Cache-Control"] = "no-store"
+        return response
+
+
+class PermissionsPolicy:
+    """Django sets the other security headers; this one it has no setting for."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response
+
+
+class RequestLimits:
+    """A body over DATA_UPLOAD_MAX_MEMORY_SIZE or a form over DATA_UPLOAD_MAX_NUMBER_FIELDS
+    is a 413 with a reason (JSON for the API, a page for forms) instead of the 500 or bare
+    400 Django and DRF give when the limit trips deep inside a parser."""
+
+    UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method in self.UNSAFE:
+            try:
+                # Reading them here applies both limits before anything else parses.
+                request.body  # noqa: B018
+                request.POST  # noqa: B018
+            except RequestDataTooBig:
+                return self._refuse(request, "The request body is too large.")
+            except TooManyFieldsSent:
+                return self._refuse(request, "The form has too many fields.")
+        return self.get_response(request)
+
+    @staticmethod
+    def _refuse(request, reason):
+        if request.path_info.startswith("/api/"):
+            return JsonResponse({"detail": reason}, status=413)
+        return render(request, "413.html", {"reason": reason}, status=413)
+
+
+class SessionLifetime:
+    """Sessions expire after SESSION_IDLE_MINUTES without a request (SESSION_SAVE_EVERY_REQUEST
+    moves the deadline on each one). A kiosk login (a wall board) gets KIOSK_SESSION_DAYS
+    instead: it shows the board only, with no caller contact details."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated and "_session_expiry" not in request.session:
+            if user.groups.filter(name=KIOSK_GROUP).exists():
+                request.session.set_expiry(settings.KIOSK_SESSION_DAYS * 24 * 3600)
+            else:
+                request.session.set_expiry(settings.SESSION_COOKIE_AGE)
+        return self.get_response(request)

@@ -1,8 +1,11 @@
 """Settings, read once from the environment (and a .env file when present)."""
 
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -32,8 +35,14 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    # Unused: kept because early migrations depend on it. Its table (keys in clear) was
+    # emptied into knox's hashed tokens by incidents 0012.
     "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "axes",
+    "csp",
     "django_htmx",
     "channels",
     "core",
@@ -50,14 +59,23 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise: static files may be cached; every other answer may not.
+    "incidentdesk.middleware.NoStore",
+    "incidentdesk.middleware.PermissionsPolicy",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CSRF, which reads the form: an oversized body or too many fields is a 413.
+    "incidentdesk.middleware.RequestLimits",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "incidentdesk.middleware.SessionLifetime",
     "incidentdesk.middleware.PagesRequireLogin",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "incidentdesk.urls"
@@ -119,10 +137,15 @@ CSRF_COOKIE_SECURE = HTTPS
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if HTTPS:
+    # TLS ends at the proxy, which says so in X-Forwarded-Proto (and must overwrite any
+    # value a client sent). Plain HTTP is redirected; browsers remember HTTPS for a year.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=3600)
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CHANNEL_LAYERS = {
@@ -149,12 +172,25 @@ CELERY_BEAT_SCHEDULE = {
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 globals().update(EMAIL_CONFIG)
+# Customers' survey links and escalation emails must leave the building: a production run
+# (DEBUG off) that would only print them refuses to start unless that is chosen on purpose.
+ALLOW_CONSOLE_EMAIL = env.bool("ALLOW_CONSOLE_EMAIL", default=False)
+if (
+    not DEBUG
+    and not ALLOW_CONSOLE_EMAIL
+    and EMAIL_CONFIG["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
+):
+    raise ImproperlyConfigured(
+        "EMAIL_URL is the console backend (the default) with DEBUG off: emails would only be "
+        "printed. Set EMAIL_URL (e.g. smtp+tls://user:pass@host:587), or ALLOW_CONSOLE_EMAIL="
+        "true to print them on purpose."
+    )
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="incidentdesk@localhost")
 
 REST_FRAMEWORK = {
     # Token first: an anonymous request then gets 401 with "WWW-Authenticate: Token", not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "core.tokens.LockableTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -168,6 +204,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Create, read and update incidents; read the priority matrix.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from our own static files (drf-spectacular-sidecar): no CDN, works offline,
+    # and fits the Content-Security-Policy.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # Status appears in several fields (status, allowed_statuses, filters): one enum for all.
     "ENUM_NAME_OVERRIDES": {
         "IncidentStatusEnum": "incidents.models.Status",
@@ -275,3 +316,73 @@ DISPATCH_GATEWAYS = {
     )
     for channel in ("sms", "pager", "im")
 }
+
+# ---- Trust and data protection (issue 14; docs/security.md) ------------------------------
+# Login throttling and lockout (django-axes) on every way in: /login/, /admin/login/ and the
+# API's tokens. Failures count per login name and address together, so a caller guessing one
+# account from one place is stopped without locking out a whole contact centre behind one
+# NAT address. Unlock: delete the attempt in admin (Axes › Access attempts) or
+# `manage.py axes_reset_username <login>`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("LOGIN_LOCKOUT_MINUTES", default=15) / 60 or None
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Behind the proxy the client's address is the first of X-Forwarded-For (set TRUSTED_PROXY
+# _COUNT to the number of proxies in front); without a proxy, REMOTE_ADDR.
+AXES_IPWARE_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
+)
+
+# API tokens (django-rest-knox): stored as SHA-512 digests, shown once when made, expiring.
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=env.int("API_TOKEN_DAYS", default=90)),
+    "AUTH_HEADER_PREFIX": "Token",
+}
+
+# Sessions end after SESSION_IDLE_MINUTES without a request (each request saves the session,
+# so the deadline moves); a wall board's kiosk login lasts KIOSK_SESSION_DAYS.
+SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True
+KIOSK_SESSION_DAYS = env.int("KIOSK_SESSION_DAYS", default=30)
+
+# Content-Security-Policy (django-csp): no inline script or style anywhere, so injected
+# markup cannot run. 'self' covers ws:/wss: of this host in CSP level 3 browsers; the
+# SITE_URL host is named too for those that read it strictly.
+_site = urlsplit(SITE_URL)
+_ws = f"{'wss' if _site.scheme == 'https' else 'ws'}://{_site.netloc}"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF, _ws],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+
+# The API's schema and docs need a login unless API_DOCS_PUBLIC.
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=False)
+SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = (
+    ["rest_framework.permissions.AllowAny"]
+    if API_DOCS_PUBLIC
+    else ["rest_framework.permissions.IsAuthenticated"]
+)
+
+# Input limits (Django's own): beyond them a request is answered 413 (middleware.py).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=1000)
+# Phone numbers are stored in E.164; numbers written without +country are read in this region.
+PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="GB")

@@ -10,6 +10,9 @@ if EMBEDDED_REDIS:
     os.environ["REDIS_URL"] = embedded_redis.start_for_process()
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key")
+# Tests keep mail in memory (EMAIL_BACKEND below); the production check on EMAIL_URL is
+# tested on its own (tests/test_settings.py).
+os.environ.setdefault("ALLOW_CONSOLE_EMAIL", "true")
 # One prefix per test run, shared with the servers it starts, so parallel runs never meet.
 os.environ.setdefault("CHANNELS_PREFIX", f"test-{os.getpid()}")
 

@@ -6,10 +6,16 @@ cell admins are read-only, and the matrix is saved as one grid through save_matr
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import Group, Permission, User
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
+from knox.admin import AuthTokenAdmin as KnoxTokenAdmin
+from knox.models import AuthToken
+from rest_framework.authtoken.models import TokenProxy
 
 from core.admin import ReadOnlyAdmin
 from core.errors import Conflict, Invalid
@@ -221,3 +227,87 @@ class MatrixCellAdmin(ReadOnlyAdmin):
     @admin.display(description="priority", ordering="priority__rank")
     def priority_swatch(self, cell):
         return colour_swatch(cell.priority)
+
+
+# ---- Users and API tokens: least privilege (docs/security.md) ------------------------------
+
+
+def _holds_all(user, permissions) -> bool:
+    """Whether `user` already holds every permission (Permission rows) named."""
+    held = user.get_all_permissions()
+    return all(f"{p.content_type.app_label}.{p.codename}" in held for p in permissions)
+
+
+def _grantable_groups(user):
+    """The groups a user may hand out: those whose permissions they hold themselves."""
+    groups = Group.objects.prefetch_related("permissions__content_type")
+    if user.is_superuser:
+        return groups
+    return [g for g in groups if _holds_all(user, g.permissions.all())]
+
+
+class LeastPrivilegeUserAdmin(UserAdmin):
+    """An admin who is not a superuser manages accounts without being able to raise anyone
+    (themselves included) above what they hold: no superuser flag, no single permissions,
+    only the groups whose permissions they hold, and no changing (password included) or
+    deleting an account that holds more than they do."""
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.is_superuser:
+            return fieldsets
+        hidden = {"is_superuser", "user_permissions"}
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f not in hidden]})
+            for name, options in fieldsets
+        ]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "groups" and not request.user.is_superuser:
+            kwargs["queryset"] = Group.objects.filter(
+                pk__in=[g.pk for g in _grantable_groups(request.user)]
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def _outranks(self, request, obj) -> bool:
+        if obj is None or request.user.is_superuser:
+            return False
+        if obj.is_superuser:
+            return True
+        permissions = Permission.objects.filter(
+            Q(user=obj) | Q(group__user=obj)
+        ).select_related("content_type")
+        return not _holds_all(request.user, permissions)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not self._outranks(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not self._outranks(request, obj)
+
+
+admin.site.unregister(User)
+admin.site.register(User, LeastPrivilegeUserAdmin)
+
+
+class ApiTokenAdmin(KnoxTokenAdmin):
+    """Tokens are stored as digests (django-rest-knox); the list shows whose token it is and
+    when it expires, never the digest or its first characters. Revoke = delete. Making one
+    (shown once, on the page after saving) is for superusers: a token lets its holder act
+    as the user."""
+
+    list_display = ("user", "created", "expiry")
+    search_fields = ("user__username",)
+    list_filter = ("expiry",)
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+admin.site.unregister(AuthToken)
+admin.site.register(AuthToken, ApiTokenAdmin)
+# DRF's own tokens (keys in clear) are no longer used: no page for them.
+admin.site.unregister(TokenProxy)

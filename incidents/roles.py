@@ -1,4 +1,4 @@
-"""The three roles and their permissions. Each app's roles migration installs them (through
+"""The roles and their permissions (docs/security.md says what each may do). Each app's roles migration installs them (through
 install_in_migration); tests reinstall them after a transactional flush has emptied the tables."""
 
 from django.contrib.auth.management import create_permissions
@@ -53,15 +53,32 @@ ESCALATION_SUPERVISOR = [
 ]
 AGENT = [*AGENT, *DISPATCH_AGENT, *ESCALATION_AGENT]
 SUPERVISOR = [*AGENT, *INCIDENT_SUPERVISOR, *DISPATCH_SUPERVISOR, *ESCALATION_SUPERVISOR]
-# The Admin group may do everything in these apps.
+# A wall board's login: the board and nothing else (no caller contact details, no actions).
+KIOSK_GROUP = "Kiosk"
+KIOSK = ["incidents.view_board"]
+# The Admin group may do everything in these apps (the reference data and the records)…
 ADMIN_APPS = [
     "incidents",
     "customer_care",
     "messaging",
     "escalation",
     "dispatch",
-    "auth",
-    "authtoken",
+]
+# …and manage users, without being a superuser: it cannot edit groups (their permissions),
+# grant what it does not hold itself (incidents/admin.py UserAdmin), make API tokens (that
+# would let it act as someone else) or read them; it revokes tokens and unlocks logins.
+ADMIN_EXTRA = [
+    "auth.add_user",
+    "auth.change_user",
+    "auth.delete_user",
+    "auth.view_user",
+    "auth.view_group",
+    "knox.view_authtoken",
+    "knox.delete_authtoken",
+    "axes.view_accessattempt",
+    "axes.delete_accessattempt",
+    "axes.view_accessfailurelog",
+    "axes.view_accesslog",
 ]
 
 
@@ -84,8 +101,12 @@ def install_roles(*, group_model, permission_model, strict: bool = True) -> None
 
     group_model.objects.get_or_create(name="Agent")[0].permissions.set(named(AGENT))
     group_model.objects.get_or_create(name="Supervisor")[0].permissions.set(named(SUPERVISOR))
+    group_model.objects.get_or_create(name=KIOSK_GROUP)[0].permissions.set(named(KIOSK))
     group_model.objects.get_or_create(name="Admin")[0].permissions.set(
-        permission_model.objects.filter(content_type__app_label__in=ADMIN_APPS)
+        [
+            *permission_model.objects.filter(content_type__app_label__in=ADMIN_APPS),
+            *named(ADMIN_EXTRA),
+        ]
     )
 
 

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from core.errors import Invalid
+from core.text import has_control_characters
 from incidents.errors import MatrixIncomplete
 from incidents.lifecycle import CLOSED_STATUSES
 from incidents.models import (
@@ -72,7 +74,10 @@ def open_incidents() -> QuerySet[Incident]:
 
 
 def search(queryset: QuerySet[Incident], text: str) -> QuerySet[Incident]:
-    """Match a reference, the caller, the location or an asset reference."""
+    """Match a reference, the caller, the location or an asset reference. Text with control
+    characters is refused (Invalid): it is never a real search, and NUL fails the query."""
+    if has_control_characters(text):
+        raise Invalid({"q": ["Search text cannot contain control characters."]})
     text = text.strip()
     if not text:
         return queryset

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from core import hooks
+from core import hooks, phones
 from core.errors import Conflict, IdempotencyMismatch, Invalid, InvalidTransition, NotPermitted
 from incidents import clock as timers
 from incidents import events, lifecycle, selectors
@@ -73,6 +73,18 @@ def missing_fields(values: dict) -> dict[str, list[str]]:
     if (values.get("latitude") is None) != (values.get("longitude") is None):
         errors["latitude"] = ["Give both latitude and longitude, or neither."]
     return errors
+
+
+def _normalise_phone(values: dict) -> dict[str, list[str]]:
+    """The caller's phone is kept in E.164 (core/phones.py): rewrite it in place, or say why
+    it is not a phone number."""
+    if "caller_phone" not in values:
+        return {}
+    try:
+        values["caller_phone"] = phones.normalise(values["caller_phone"])
+    except phones.PhoneInvalid as problem:
+        return {"caller_phone": [str(problem)]}
+    return {}
 
 
 # A contact cannot be received in the future; this much allows for clocks a little apart.
@@ -142,7 +154,7 @@ def log_incident(
         earlier = _replay(actor=actor, key=idempotency_key, fingerprint=fingerprint)
         if earlier:
             return earlier
-    errors = missing_fields(values)
+    errors = {**_normalise_phone(values), **missing_fields(values)}
     if errors:
         raise Invalid(errors)
     try:
@@ -259,6 +271,10 @@ def update_incident(
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
         raise Invalid({f: ["This field cannot be changed here."] for f in sorted(unknown)})
+    changes = dict(changes)
+    phone_errors = _normalise_phone(changes)
+    if phone_errors:
+        raise Invalid(phone_errors)
     incident = lock_incident(incident_id, expected_version)
     changed = {
         field: [events.jsonable(getattr(incident, field)), events.jsonable(value)]

@@ -43,7 +43,10 @@ def incident_list(request):
         incidents = incidents.filter(created_by=request.user)
         order = [F("next_update_due").asc(nulls_last=True), *order]
     query = request.GET.get("q", "")[:200]
-    incidents = selectors.search(incidents, query).order_by(*order)
+    try:
+        incidents = selectors.search(incidents, query).order_by(*order)
+    except Invalid as refusal:
+        return render(request, "400.html", {"reason": refusal.errors["q"][0]}, status=400)
     page = Paginator(incidents, 50).get_page(request.GET.get("page"))
     return render(
         request,

@@ -1,0 +1,26 @@
+"""Phone numbers as the system keeps them: E.164 (+447700900123), parsed with the
+`phonenumbers` library; a number written without +country is read in PHONE_DEFAULT_REGION."""
+
+import phonenumbers
+from django.conf import settings
+
+INVALID = "Enter a valid phone number (e.g. 07700 900123, or +44 7700 900123 from abroad)."
+
+
+class PhoneInvalid(ValueError):
+    pass
+
+
+def normalise(text: str) -> str:
+    """The E.164 form of a phone number, or PhoneInvalid (with a message for a person).
+    Blank stays blank: whether a number is required is for the caller of this to say."""
+    text = (text or "").strip()
+    if not text:
+        return ""
+    try:
+        number = phonenumbers.parse(text, settings.PHONE_DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        raise PhoneInvalid(INVALID) from None
+    if not phonenumbers.is_valid_number(number):
+        raise PhoneInvalid(INVALID)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
