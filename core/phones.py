@@ -21,6 +21,12 @@ def normalise(text: str) -> str:
         number = phonenumbers.parse(text, settings.PHONE_DEFAULT_REGION)
     except phonenumbers.NumberParseException:
         raise PhoneInvalid(INVALID) from None
-    if not phonenumbers.is_valid_number(number):
+    # "Possible" (right length and shape for its country), not "valid" (in a range the
+    # metadata knows is allocated): a number in a newly opened range must never be refused
+    # while a caller is on the line, and Ofcom's drama range (07700 900xxx) stays usable for
+    # demos and training.
+    # A number that is only possible as a local call (no area code) is refused too.
+    reason = phonenumbers.is_possible_number_with_reason(number)
+    if reason != phonenumbers.ValidationResult.IS_POSSIBLE:
         raise PhoneInvalid(INVALID)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

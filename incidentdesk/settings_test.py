@@ -38,3 +38,8 @@ if os.environ.get("E2E_DATABASE_NAME"):
 MESSAGE_DELIVERY_BACKOFF = 0.2
 MESSAGE_DELIVERY_MAX_RETRIES = 2
 DISPATCH_WEBHOOK_TIMEOUT = 3.0
+# The test client and the browser tests' Daphne speak plain HTTP; HTTPS stays on otherwise
+# (secure cookies, HSTS), and tests/security/test_headers.py checks the redirect in a
+# production process.
+SECURE_SSL_REDIRECT = False
+AXES_VERBOSE = False
