@@ -1,11 +1,13 @@
 """Agent pages: parse the form, call one service, render. No writes happen here."""
 
+import re
+
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.decorators import login_not_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import F
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -21,9 +23,29 @@ from incidents.forms import (
     StatusForm,
     UnlinkForm,
 )
-from incidents.models import Category, ImpactLevel, Incident, UrgencyLevel
+from incidents.models import Category, ImpactLevel, Incident, Priority, UrgencyLevel
+
+COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
 LIST_VIEWS = {"open": "Open", "mine": "Mine, next update first", "all": "All"}
+
+
+@require_GET
+@login_not_required
+def priority_colours(request):
+    """One class per priority with its colour, so pages show the colours an admin chose
+    without inline style attributes (the CSP allows none). No login: the login page uses
+    the same stylesheet, and colours are no secret."""
+    rules = [
+        f".priority-{p.pk} {{ background-color: {p.colour}; }}"
+        for p in Priority.objects.order_by("rank")
+        # The model validates the colour; checked again because it goes into CSS as is.
+        if COLOUR.fullmatch(p.colour)
+    ]
+    response = HttpResponse("\n".join(rules) + "\n", content_type="text/css")
+    # Revalidated on every page: an admin's change shows at once.
+    response["Cache-Control"] = "no-cache"
+    return response
 
 
 @require_GET

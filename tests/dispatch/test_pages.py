@@ -150,5 +150,5 @@ def test_a_status_link_for_a_finished_job_offers_nothing_more(client, incident):
 
     response = client.post(url, {"step": "en_route"})
 
-    assert response.status_code == 409
+    assert response.status_code == 410
     assert "This job is finished" in response.content.decode()
