@@ -8,6 +8,7 @@ unlock (`manage.py axes_reset_username api-token`).
 
 from axes.handlers.proxy import AxesProxyHandler
 from django.contrib.auth.signals import user_login_failed
+from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from knox.auth import TokenAuthentication
 from rest_framework import exceptions
 
@@ -35,3 +36,9 @@ class LockableTokenAuthentication(TokenAuthentication):
                 sender=__name__, credentials=CREDENTIALS, request=django_request
             )
             raise
+
+
+class LockableTokenScheme(KnoxTokenScheme):
+    """The schema describes it as knox's token header (it is one)."""
+
+    target_class = "core.tokens.LockableTokenAuthentication"

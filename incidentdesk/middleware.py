@@ -4,7 +4,6 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import JsonResponse
 from django.shortcuts import render
 
-from incidents.roles import KIOSK_GROUP
 
 
 class PagesRequireLogin(LoginRequiredMiddleware):
@@ -79,17 +78,24 @@ class RequestLimits:
 
 class SessionLifetime:
     """Sessions expire after SESSION_IDLE_MINUTES without a request (SESSION_SAVE_EVERY_REQUEST
-    moves the deadline on each one). A kiosk login (a wall board) gets KIOSK_SESSION_DAYS
-    instead: it shows the board only, with no caller contact details."""
+    moves the deadline on each one). A board-only login (the Kiosk role: a wall board, no
+    incident pages, no caller details) gets KIOSK_SESSION_DAYS instead. Decided after the
+    view ran, from the permissions it already loaded, so it costs no query of its own."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        response = self.get_response(request)
         user = request.user
         if user.is_authenticated and "_session_expiry" not in request.session:
-            if user.groups.filter(name=KIOSK_GROUP).exists():
-                request.session.set_expiry(settings.KIOSK_SESSION_DAYS * 24 * 3600)
-            else:
-                request.session.set_expiry(settings.SESSION_COOKIE_AGE)
-        return self.get_response(request)
+            request.session.set_expiry(
+                settings.KIOSK_SESSION_DAYS * 24 * 3600
+                if is_board_only(user)
+                else settings.SESSION_COOKIE_AGE
+            )
+        return response
+
+
+def is_board_only(user) -> bool:
+    return user.has_perm("incidents.view_board") and not user.has_perm("incidents.view_incident")

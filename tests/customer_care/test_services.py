@@ -118,7 +118,7 @@ def test_sending_an_sms_needs_the_callers_phone_number(reference_data):
 def test_an_sms_update_is_queued_for_the_callers_phone(reference_data):
     (given,) = update(log(caller_phone="07700 900123"), channel="sms", send=True).updates
 
-    assert (given.delivery_status, given.recipient) == ("queued", "07700 900123")
+    assert (given.delivery_status, given.recipient) == ("queued", "+447700900123")  # kept in E.164
 
 
 def test_a_service_request_owes_no_timed_update(reference_data):

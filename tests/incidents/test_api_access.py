@@ -2,7 +2,7 @@
 
 import pytest
 from django.core.management import CommandError, call_command
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from incidents.models import Incident
@@ -77,15 +77,15 @@ def test_an_unsupported_method_is_405_not_403(reference_data):
     assert api.post("/api/categories/", {}, format="json").status_code == 405
 
 
-def test_a_token_authenticates_without_a_session(reference_data):
-    # given an agent's token, made by the management command
+def test_a_token_authenticates_without_a_session(capsys, reference_data):
+    # given an agent's token, made by the management command (printed once, stored hashed)
     user = agent()
     call_command("create_api_token", user.username)
-    token = Token.objects.get(user=user)
+    secret = capsys.readouterr().out.strip()
 
     # when
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
     response = client.post(INCIDENTS, new_call(), format="json")
 
     # then
@@ -113,7 +113,9 @@ def test_a_session_login_works_with_csrf_for_writes(reference_data):
     assert "CSRF" in write_without_csrf.json()["detail"]
 
 
-def test_create_api_token_shows_the_same_token_twice(capsys, reference_data):
+def test_create_api_token_makes_a_new_token_each_time_and_stores_only_digests(
+    capsys, reference_data
+):
     user = agent()
 
     call_command("create_api_token", user.username)
@@ -121,7 +123,10 @@ def test_create_api_token_shows_the_same_token_twice(capsys, reference_data):
     call_command("create_api_token", user.username)
     second = capsys.readouterr().out.strip()
 
-    assert first == second == Token.objects.get(user=user).key
+    digests = set(AuthToken.objects.filter(user=user).values_list("digest", flat=True))
+    assert first != second
+    assert len(digests) == 2
+    assert not {first, second} & digests
 
 
 def test_create_api_token_for_an_unknown_user_fails_clearly(db):

@@ -78,8 +78,11 @@ def test_the_openapi_schema_is_served(api):
     assert "/api/priority-matrix/" in paths
 
 
-def test_the_swagger_ui_is_served(api):
-    assert api.get("/api/docs/").status_code == 200
+def test_the_swagger_ui_is_served(client, reference_data):
+    # A page for people: they open it logged in (tests/security/test_api_docs.py).
+    client.force_login(agent())
+
+    assert client.get("/api/docs/").status_code == 200
 
 
 def test_the_schema_generates_without_warnings_and_validates(tmp_path):

@@ -24,10 +24,13 @@ def test_supervisor_group_adds_reprioritising_and_the_board():
     assert {"incidents.reprioritise_incident", "incidents.view_board"} <= set(roles.SUPERVISOR)
 
 
-def test_admin_group_has_every_permission_of_the_admin_apps():
+def test_admin_group_has_every_permission_of_the_admin_apps_and_only_the_named_others():
     every = Permission.objects.filter(content_type__app_label__in=roles.ADMIN_APPS)
 
-    assert permission_names("Admin") == {f"{p.content_type.app_label}.{p.codename}" for p in every}
+    assert permission_names("Admin") == {
+        *(f"{p.content_type.app_label}.{p.codename}" for p in every),
+        *roles.ADMIN_EXTRA,
+    }
 
 
 def test_a_fresh_migrate_has_no_users():

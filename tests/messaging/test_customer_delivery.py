@@ -144,7 +144,7 @@ def test_an_sms_update_goes_to_the_callers_phone_through_the_signed_sms_gateway(
         headers[adapters.SIGNATURE_HEADER],
     )
     payload = json.loads(body)
-    assert (payload["to"], payload["incident"]) == ("07700 900123", incident.reference)
+    assert (payload["to"], payload["incident"]) == ("+447700900123", incident.reference)
     assert "The engineer arrives at 14:30." in payload["text"]
     given.refresh_from_db()
     assert given.delivery_status == "sent"
