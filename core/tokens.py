@@ -13,7 +13,7 @@ from knox.auth import TokenAuthentication
 from rest_framework import exceptions
 
 # The login name token failures are counted under (with the client's address).
-TOKEN_LOGIN = "api-token"
+TOKEN_LOGIN = "api-token"  # noqa: S105 (a login name, not a password)
 CREDENTIALS = {"username": TOKEN_LOGIN}
 
 
@@ -32,9 +32,7 @@ class LockableTokenAuthentication(TokenAuthentication):
         try:
             return super().authenticate(request)
         except exceptions.AuthenticationFailed:
-            user_login_failed.send(
-                sender=__name__, credentials=CREDENTIALS, request=django_request
-            )
+            user_login_failed.send(sender=__name__, credentials=CREDENTIALS, request=django_request)
             raise
 
 

@@ -1,9 +1,11 @@
+from asgiref.sync import sync_to_async
+from axes.helpers import get_lockout_response
+from axes.middleware import AxesMiddleware
 from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import JsonResponse
 from django.shortcuts import render
-
 
 
 class PagesRequireLogin(LoginRequiredMiddleware):
@@ -99,3 +101,18 @@ class SessionLifetime:
 
 def is_board_only(user) -> bool:
     return user.has_perm("incidents.view_board") and not user.has_perm("incidents.view_incident")
+
+
+class LockoutResponse(AxesMiddleware):
+    """django-axes's middleware, with its ASGI path mended: axes 8.3's __acall__ passes the
+    credentials where get_lockout_response expects the original response, so under Daphne
+    the lockout page lost the login name and failure limit."""
+
+    async def __acall__(self, request):
+        response = await self.get_response(request)
+        if settings.AXES_ENABLED and getattr(request, "axes_locked_out", None):
+            credentials = getattr(request, "axes_credentials", None)
+            response = await sync_to_async(get_lockout_response, thread_sensitive=True)(
+                request, response, credentials
+            )
+        return response

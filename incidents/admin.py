@@ -273,9 +273,9 @@ class LeastPrivilegeUserAdmin(UserAdmin):
             return False
         if obj.is_superuser:
             return True
-        permissions = Permission.objects.filter(
-            Q(user=obj) | Q(group__user=obj)
-        ).select_related("content_type")
+        permissions = Permission.objects.filter(Q(user=obj) | Q(group__user=obj)).select_related(
+            "content_type"
+        )
         return not _holds_all(request.user, permissions)
 
     def has_change_permission(self, request, obj=None):

@@ -1,5 +1,6 @@
-"""The roles and their permissions (docs/security.md says what each may do). Each app's roles migration installs them (through
-install_in_migration); tests reinstall them after a transactional flush has emptied the tables."""
+"""The roles and their permissions (docs/security.md says what each may do). Each app's
+roles migration installs them (through install_in_migration); tests reinstall them after a
+transactional flush has emptied the tables."""
 
 from django.contrib.auth.management import create_permissions
 
