@@ -104,6 +104,8 @@ def run() -> int:
     env.setdefault("SECRET_KEY", secret_key())
     # Plain http on loopback: secure-only cookies would make logging in impossible.
     env.setdefault("HTTPS", "false")
+    # The demo prints its emails (survey links, escalations) instead of sending them.
+    env.setdefault("ALLOW_CONSOLE_EMAIL", "true")
     port = int(env.get("PORT", "8000"))
     if not port_is_free(port):
         raise SystemExit(f"Port {port} is taken. Stop what uses it, or run with PORT=8001.")
