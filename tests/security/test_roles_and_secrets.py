@@ -3,6 +3,7 @@ superuser, never reads API tokens or webhook secrets; tokens are hashed, shown o
 expiring and revocable."""
 
 from datetime import timedelta
+from importlib import import_module
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -186,3 +187,25 @@ def test_the_kiosk_role_sees_the_board_and_nothing_else():
 
     assert kiosk.get_all_permissions() == {"incidents.view_board"}
     assert not supervisor().has_perm("knox.view_authtoken")
+
+
+def test_tokens_made_before_the_upgrade_are_hashed_and_keep_working():
+    # given a token in DRF's old table, key in clear, as the previous version made it
+    from django.apps import apps
+    from rest_framework.authtoken.models import Token
+
+    migration = import_module(
+        "incidents.migrations.0012_hashed_api_tokens_and_least_privilege_roles"
+    )
+    old = Token.objects.create(user=agent(username="integration"))
+
+    # when the migration runs
+    migration.hash_existing_tokens(apps, schema_editor=None)
+
+    # then the clear key is gone, and the integration still signs in with it, until expiry
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {old.key}")
+    migrated = AuthToken.objects.get(user__username="integration")
+    assert not Token.objects.exists()
+    assert migrated.digest != old.key and migrated.expiry > timezone.now()
+    assert api.get("/api/incidents/").status_code == 200
