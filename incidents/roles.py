@@ -102,13 +102,14 @@ def install_roles(*, group_model, permission_model, strict: bool = True) -> None
 
     group_model.objects.get_or_create(name="Agent")[0].permissions.set(named(AGENT))
     group_model.objects.get_or_create(name="Supervisor")[0].permissions.set(named(SUPERVISOR))
-    group_model.objects.get_or_create(name=KIOSK_GROUP)[0].permissions.set(named(KIOSK))
     group_model.objects.get_or_create(name="Admin")[0].permissions.set(
         [
             *permission_model.objects.filter(content_type__app_label__in=ADMIN_APPS),
             *named(ADMIN_EXTRA),
         ]
     )
+    # After the first three, which databases made by earlier versions have as ids 1–3.
+    group_model.objects.get_or_create(name=KIOSK_GROUP)[0].permissions.set(named(KIOSK))
 
 
 def install_in_migration(apps, schema_editor) -> None:

@@ -19,6 +19,7 @@ django.setup()
 
 from django.apps import apps as current_apps  # noqa: E402
 from django.core.management import call_command  # noqa: E402
+from django.core.management.color import no_style  # noqa: E402
 from django.db import connection, models, transaction  # noqa: E402
 from django.db.migrations.executor import MigrationExecutor  # noqa: E402
 
@@ -35,6 +36,7 @@ SKIPPED_M2M = {("auth", "user"), ("auth", "group")}
 def load(path: str) -> None:
     apps = MigrationExecutor(connection).loader.project_state(PREVIOUS).apps
     m2m_later = []
+    loaded = set()
     with transaction.atomic():
         for row in json.loads(Path(path).read_text()):
             app_label, model_name = row["model"].split(".")
@@ -55,9 +57,15 @@ def load(path: str) -> None:
                     values[name] = value
             obj = model(pk=row["pk"], **values)
             obj.save()  # an update where the migrations made the row (roles, the matrix)
+            loaded.add(model)
             m2m_later.extend((obj, name, ids) for name, ids in many.items())
         for obj, name, ids in m2m_later:
             getattr(obj, name).set(ids)
+        # Rows were saved with their ids: move the sequences past them, as that version's
+        # own inserts had, so rows the later migrations add (a new role) get fresh ids.
+        with connection.cursor() as cursor:
+            for sql in connection.ops.sequence_reset_sql(no_style(), list(loaded)):
+                cursor.execute(sql)
 
 
 def report() -> dict:
