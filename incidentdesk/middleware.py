@@ -1,4 +1,4 @@
-from asgiref.sync import sync_to_async
+from asgiref.sync import iscoroutinefunction, sync_to_async
 from axes.helpers import get_lockout_response
 from axes.middleware import AxesMiddleware
 from django.conf import settings
@@ -6,6 +6,8 @@ from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import JsonResponse
 from django.shortcuts import render
+
+from core.tokens import LockedOut
 
 
 class PagesRequireLogin(LoginRequiredMiddleware):
@@ -81,8 +83,8 @@ class RequestLimits:
 class SessionLifetime:
     """Sessions expire after SESSION_IDLE_MINUTES without a request (SESSION_SAVE_EVERY_REQUEST
     moves the deadline on each one). A board-only login (the Kiosk role: a wall board, no
-    incident pages, no caller details) gets KIOSK_SESSION_DAYS instead. Decided after the
-    view ran, from the permissions it already loaded, so it costs no query of its own."""
+    incident pages, no caller details) gets KIOSK_SESSION_DAYS instead. Decided once per
+    session, after the view ran: the permissions are usually loaded by then."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -104,15 +106,30 @@ def is_board_only(user) -> bool:
 
 
 class LockoutResponse(AxesMiddleware):
-    """django-axes's middleware, with its ASGI path mended: axes 8.3's __acall__ passes the
-    credentials where get_lockout_response expects the original response, so under Daphne
-    the lockout page lost the login name and failure limit."""
+    """django-axes's middleware, turning a lockout into the answer: the "Login locked" page,
+    or JSON for the API (a token client reads no HTML). Also mends axes 8.3's ASGI path,
+    whose __acall__ passes the credentials where get_lockout_response expects the original
+    response (under Daphne the page lost the login name and failure limit)."""
+
+    def __call__(self, request):
+        if iscoroutinefunction(self):
+            return self.__acall__(request)
+        response = self.get_response(request)
+        return self._lockout(request, response) if _locked_out(request) else response
 
     async def __acall__(self, request):
         response = await self.get_response(request)
-        if settings.AXES_ENABLED and getattr(request, "axes_locked_out", None):
-            credentials = getattr(request, "axes_credentials", None)
-            response = await sync_to_async(get_lockout_response, thread_sensitive=True)(
-                request, response, credentials
-            )
-        return response
+        if not _locked_out(request):
+            return response
+        return await sync_to_async(self._lockout, thread_sensitive=True)(request, response)
+
+    @staticmethod
+    def _lockout(request, response):
+        if request.path_info.startswith("/api/"):
+            return JsonResponse({"detail": LockedOut.default_detail}, status=429)
+        credentials = getattr(request, "axes_credentials", None)
+        return get_lockout_response(request, response, credentials)
+
+
+def _locked_out(request) -> bool:
+    return settings.AXES_ENABLED and bool(getattr(request, "axes_locked_out", None))

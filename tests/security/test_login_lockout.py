@@ -9,7 +9,7 @@ from django.test import Client
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from core.tokens import TOKEN_LOGIN
+from core.tokens import TOKEN_LOGIN, LockedOut
 from tests.factories import admin_user, agent
 
 pytestmark = pytest.mark.django_db
@@ -109,7 +109,8 @@ def test_a_genuine_token_is_refused_while_token_guessing_from_that_address_is_lo
     _, secret = AuthToken.objects.create(user=agent())
     guesser = APIClient()
     guesser.credentials(HTTP_AUTHORIZATION="Token " + "0" * 64)
-    answers = [guesser.get("/api/incidents/").status_code for _ in range(LIMIT)]
+    guesses = [guesser.get("/api/incidents/") for _ in range(LIMIT)]
+    answers = [guess.status_code for guess in guesses]
 
     # when the right token comes from that address
     honest = APIClient()
@@ -118,9 +119,10 @@ def test_a_genuine_token_is_refused_while_token_guessing_from_that_address_is_lo
     call_command("axes_reset_username", TOKEN_LOGIN)
     unlocked = honest.get("/api/incidents/")
 
-    # then the attempt that reached the limit already met the lockout
+    # then the attempt that reached the limit already met the lockout, answered in JSON
     assert answers == [401] * (LIMIT - 1) + [429]
     assert locked.status_code == 429
+    assert {guesses[-1].json()["detail"], locked.json()["detail"]} == {LockedOut.default_detail}
     assert unlocked.status_code == 200
 
 
