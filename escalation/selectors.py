@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 
 from escalation.models import Escalation, EscalationEvent, Level
+from incidents.roles import DPO_GROUP
 
 
 def alert_row(event: EscalationEvent) -> dict:
@@ -56,7 +57,9 @@ def escalation_history(incident) -> QuerySet[EscalationEvent]:
 
 
 # Groups that are roles or rungs of the hierarchy, not specialist teams.
-NOT_TEAMS = frozenset({"Agent", "Supervisor", "Admin", *(level.label for level in Level)})
+NOT_TEAMS = frozenset(
+    {"Agent", "Supervisor", "Admin", DPO_GROUP, *(level.label for level in Level)}
+)
 
 
 def specialist_teams() -> list[str]:

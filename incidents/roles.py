@@ -15,8 +15,12 @@ AGENT = [
     "incidents.view_prioritymatrix",
     "incidents.view_matrixcell",
     "incidents.view_slatimer",
+    # Personal data (incidents/contact.py): the caller's details of open incidents and of
+    # those the agent logged or acted on.
+    "incidents.view_caller_contact",
 ]
 INCIDENT_SUPERVISOR = [
+    "incidents.view_all_caller_contact",
     "incidents.reprioritise_incident",
     "incidents.view_board",
     "incidents.cancel_major_incident",
@@ -53,6 +57,17 @@ ESCALATION_SUPERVISOR = [
 ]
 AGENT = [*AGENT, *DISPATCH_AGENT, *ESCALATION_AGENT]
 SUPERVISOR = [*AGENT, *INCIDENT_SUPERVISOR, *DISPATCH_SUPERVISOR, *ESCALATION_SUPERVISOR]
+# UK GDPR: reads who saw caller details, answers subject-access requests, erases on request.
+# Reads incidents to find a caller's; changes none of them except through the erasure.
+DATA_PROTECTION_OFFICER = [
+    "incidents.view_incident",
+    "incidents.view_incidentevent",
+    "incidents.view_all_caller_contact",
+    "incidents.view_contactview",
+    "incidents.export_personal_data",
+    "incidents.erase_personal_data",
+]
+DPO_GROUP = "Data protection officer"
 # The Admin group may do everything in these apps.
 ADMIN_APPS = [
     "incidents",
@@ -84,6 +99,9 @@ def install_roles(*, group_model, permission_model, strict: bool = True) -> None
 
     group_model.objects.get_or_create(name="Agent")[0].permissions.set(named(AGENT))
     group_model.objects.get_or_create(name="Supervisor")[0].permissions.set(named(SUPERVISOR))
+    group_model.objects.get_or_create(name=DPO_GROUP)[0].permissions.set(
+        named(DATA_PROTECTION_OFFICER)
+    )
     group_model.objects.get_or_create(name="Admin")[0].permissions.set(
         permission_model.objects.filter(content_type__app_label__in=ADMIN_APPS)
     )

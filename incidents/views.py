@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core import refusals
 from core.errors import DomainError, Invalid
-from incidents import selectors, services
+from incidents import contact, selectors, services
 from incidents.forms import (
     ConfirmForm,
     LinkForm,
@@ -21,7 +21,7 @@ from incidents.forms import (
     StatusForm,
     UnlinkForm,
 )
-from incidents.models import Category, ImpactLevel, Incident, UrgencyLevel
+from incidents.models import Category, ContactVia, ImpactLevel, Incident, UrgencyLevel
 
 LIST_VIEWS = {"open": "Open", "mine": "Mine, next update first", "all": "All"}
 
@@ -43,7 +43,9 @@ def incident_list(request):
         incidents = incidents.filter(created_by=request.user)
         order = [F("next_update_due").asc(nulls_last=True), *order]
     query = request.GET.get("q", "")[:200]
-    incidents = selectors.search(incidents, query).order_by(*order)
+    incidents = selectors.search(
+        incidents, query, caller_scope=contact.visible_condition(request.user)
+    ).order_by(*order)
     page = Paginator(incidents, 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -119,11 +121,17 @@ def _incident_or_404(pk: int) -> Incident:
 def incident_detail(request, pk: int):
     incident = _incident_or_404(pk)
     version = {"version": incident.version}
+    caller_visible = contact.may_view(request.user, incident)
+    if caller_visible:
+        contact.log_views(
+            user=request.user, incidents=[incident], via=ContactVia.PAGE, path=request.path
+        )
     return render(
         request,
         "incidents/detail.html",
         {
             "incident": incident,
+            "caller_visible": caller_visible,
             "timeline": selectors.timeline(incident),
             "just_logged": request.GET.get("new") == "1",
             "status_form": StatusForm(initial=version),
