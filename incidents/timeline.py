@@ -29,11 +29,11 @@ __all__ = [
     "TimelineError",
     "catalogue",
     "label",
-    "without_caller",
     "register_labels",
     "render",
     "upgrade_legacy",
     "validate",
+    "without_caller",
 ]
 
 
