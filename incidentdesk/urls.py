@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("dispatch.urls")),
     path("", include("board.urls")),
     path("", include("escalation.urls")),
+    path("", include("privacy.urls")),
     path("", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("customer_care.api_urls")),
