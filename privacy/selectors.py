@@ -80,12 +80,18 @@ def messages_of(subject: Subject, incident_ids) -> QuerySet[Message]:
     return Message.objects.filter(condition).order_by("pk")
 
 
-def _to_subject(message: Message, subject: Subject) -> bool:
-    address = message.address or ""
-    if subject.email and address.lower() == subject.email.lower():
-        return True
-    digits = phone_digits(subject.phone)
-    return bool(digits) and phone_digits(address) == digits
+def _addresses(subject: Subject, incidents) -> set[str]:
+    """The person's addresses as messages hold them: what they asked with, and what their
+    incidents record (asked by phone, their email is theirs too). Phones as digits."""
+    found = {subject.email.lower(), phone_digits(subject.phone)}
+    for incident in incidents:
+        found |= {incident.caller_email.lower(), phone_digits(incident.caller_phone)}
+    return found - {""}
+
+
+def _to_subject(message: Message, addresses: set[str]) -> bool:
+    address = (message.address or "").strip()
+    return address.lower() in addresses or phone_digits(address) in addresses
 
 
 def _when(value):
@@ -100,11 +106,12 @@ def export(subject: Subject) -> dict:
     """Everything held about the subject, as JSON-ready data (the PDF reads the same)."""
     incidents = list(incidents_of(subject).order_by("received_at", "pk"))
     ids = [incident.pk for incident in incidents]
+    addresses = _addresses(subject, incidents)
     return {
         "subject": {"phone": subject.phone, "email": subject.email},
         "generated_at": timezone.now().isoformat(),
         "incidents": [_incident(incident) for incident in incidents],
-        "messages": [_message(m, subject) for m in messages_of(subject, ids)],
+        "messages": [_message(m, addresses) for m in messages_of(subject, ids)],
     }
 
 
@@ -175,8 +182,8 @@ def _incident(incident: Incident) -> dict:
     }
 
 
-def _message(message: Message, subject: Subject) -> dict:
-    to_subject = _to_subject(message, subject)
+def _message(message: Message, addresses: set[str]) -> dict:
+    to_subject = _to_subject(message, addresses)
     return {
         "id": message.pk,
         "kind": message.get_kind_display(),
