@@ -102,6 +102,18 @@ def replace_all(text: str, values: Iterable[str], replacement: str) -> str:
     return text
 
 
+# The incident's own free text, where an agent may have typed the caller's details.
+TEXT_FIELDS = ("summary", "description", "location", "priority_justification")
+
+
+def hide_in_text(incident: Incident) -> Incident:
+    """For display only, never saved: the incident's free text with copies of its caller's
+    details masked (a page or list row shown to a user who may not see them)."""
+    for name in TEXT_FIELDS:
+        setattr(incident, name, mask_text(getattr(incident, name), incident))
+    return incident
+
+
 def event_text(event: IncidentEvent, *, visible: bool) -> str:
     """The one renderer's words, with the caller's details hidden unless visible."""
     if visible:

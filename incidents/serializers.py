@@ -446,6 +446,8 @@ class IncidentSerializer(serializers.ModelSerializer):
         if not data["caller_visible"]:
             for name in contact.FIELDS:
                 data.pop(name, None)
+            for name in contact.TEXT_FIELDS:
+                data[name] = contact.mask_text(data[name], incident)
         return data
 
 

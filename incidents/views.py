@@ -47,6 +47,11 @@ def incident_list(request):
         incidents, query, caller_scope=contact.visible_condition(request.user)
     ).order_by(*order)
     page = Paginator(incidents, 50).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)  # masked below for display, so read once
+    visible = contact.visible_ids(request.user, page.object_list)
+    for incident in page.object_list:
+        if incident.pk not in visible:
+            contact.hide_in_text(incident)
     return render(
         request,
         "incidents/list.html",
@@ -126,6 +131,8 @@ def incident_detail(request, pk: int):
         contact.log_views(
             user=request.user, incidents=[incident], via=ContactVia.PAGE, path=request.path
         )
+    else:
+        contact.hide_in_text(incident)
     return render(
         request,
         "incidents/detail.html",
