@@ -114,11 +114,19 @@ def hide_in_text(incident: Incident) -> Incident:
     return incident
 
 
+def _event_values(event: IncidentEvent) -> list[str]:
+    """The caller's details as the incident holds them now and as this event recorded them
+    (a details edit holds the old ones)."""
+    now = [getattr(event.incident, name) for name in FIELDS]
+    return [*now, *timeline.caller_values(event.kind, event.data)]
+
+
 def event_text(event: IncidentEvent, *, visible: bool) -> str:
     """The one renderer's words, with the caller's details hidden unless visible."""
     if visible:
         return timeline.render(event)
-    return mask_text(timeline.render(event, caller_hidden=HIDDEN), event.incident)
+    words = timeline.render(event, caller_hidden=HIDDEN)
+    return replace_all(words, _event_values(event), HIDDEN)
 
 
 def event_data(event: IncidentEvent, *, visible: bool) -> dict:
@@ -128,4 +136,6 @@ def event_data(event: IncidentEvent, *, visible: bool) -> dict:
 
 
 def rationale(event: IncidentEvent, *, visible: bool) -> str:
-    return event.rationale if visible else mask_text(event.rationale, event.incident)
+    if visible or not event.rationale:
+        return event.rationale
+    return replace_all(event.rationale, _event_values(event), HIDDEN)

@@ -1098,10 +1098,21 @@ def without_caller(kind: str, data: dict, *, replacement: str) -> dict:
     return out
 
 
-def has_caller_fields(kind: str) -> bool:
-    """Whether events of this kind can hold caller contact details in their data."""
+def caller_values(kind: str, data: dict) -> list[str]:
+    """The caller details this event's data holds (so copies of them elsewhere in the event,
+    like its rationale, can be found even after the incident's own details changed)."""
     spec = _CATALOGUE.get(kind)
-    return bool(spec) and any(f.caller or f.type == "changes" for f in spec.fields)
+    if spec is None or not isinstance(data, Mapping):
+        return []
+    found = []
+    for field in spec.fields:
+        value = data.get(field.name)
+        if field.caller and isinstance(value, str):
+            found.append(value)
+        elif field.type == "changes" and isinstance(value, Mapping):
+            for name in CALLER_KEYS:
+                found += [side for side in value.get(name, ()) if isinstance(side, str)]
+    return [value for value in found if value]
 
 
 def render(event, *, caller_hidden: str | None = None) -> str:
