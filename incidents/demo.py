@@ -138,6 +138,7 @@ DEMO_USERS = [
     ("agent", "agent-demo-pass", "Agent", False),
     ("supervisor", "supervisor-demo-pass", "Supervisor", False),
     ("admin", "admin-demo-pass", "Admin", True),
+    ("dpo", "dpo-demo-pass", "Data protection officer", False),
 ]
 
 

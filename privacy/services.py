@@ -106,6 +106,9 @@ def _anonymise(*, incident_id: int, actor, because: str, extra: Subject | None) 
             "before erasing the caller (they are still owed updates)."
         )
     values = [getattr(incident, name) for name in contact.FIELDS]
+    # Details the caller had before an edit are theirs too (the edit's event holds them).
+    for kind, data in IncidentEvent.objects.filter(incident=incident).values_list("kind", "data"):
+        values += timeline.caller_values(kind, data)
     if extra is not None:
         values += [extra.phone, extra.email]
     values = [v for v in values if v and v.strip()]
