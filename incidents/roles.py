@@ -99,11 +99,12 @@ def install_roles(*, group_model, permission_model, strict: bool = True) -> None
 
     group_model.objects.get_or_create(name="Agent")[0].permissions.set(named(AGENT))
     group_model.objects.get_or_create(name="Supervisor")[0].permissions.set(named(SUPERVISOR))
-    group_model.objects.get_or_create(name=DPO_GROUP)[0].permissions.set(
-        named(DATA_PROTECTION_OFFICER)
-    )
     group_model.objects.get_or_create(name="Admin")[0].permissions.set(
         permission_model.objects.filter(content_type__app_label__in=ADMIN_APPS)
+    )
+    # Last, so the groups older databases have keep their ids.
+    group_model.objects.get_or_create(name=DPO_GROUP)[0].permissions.set(
+        named(DATA_PROTECTION_OFFICER)
     )
 
 

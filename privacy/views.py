@@ -5,7 +5,6 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -30,7 +29,7 @@ def dpo(request):
     if reference:
         views = views.filter(incident_id=pk_from_reference(reference) or 0)
     if username:
-        views = views.filter(Q(user__username__iexact=username))
+        views = views.filter(user__username__iexact=username)
     return render(
         request,
         "privacy/dpo.html",

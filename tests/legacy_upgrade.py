@@ -19,6 +19,7 @@ django.setup()
 
 from django.apps import apps as current_apps  # noqa: E402
 from django.core.management import call_command  # noqa: E402
+from django.core.management.color import no_style  # noqa: E402
 from django.db import connection, models, transaction  # noqa: E402
 from django.db.migrations.executor import MigrationExecutor  # noqa: E402
 
@@ -35,8 +36,9 @@ SKIPPED_M2M = {("auth", "user"), ("auth", "group")}
 def load(path: str) -> None:
     apps = MigrationExecutor(connection).loader.project_state(PREVIOUS).apps
     m2m_later = []
+    rows = json.loads(Path(path).read_text())
     with transaction.atomic():
-        for row in json.loads(Path(path).read_text()):
+        for row in rows:
             app_label, model_name = row["model"].split(".")
             model = apps.get_model(app_label, model_name)
             values, many = {}, {}
@@ -58,6 +60,12 @@ def load(path: str) -> None:
             m2m_later.extend((obj, name, ids) for name, ids in many.items())
         for obj, name, ids in m2m_later:
             getattr(obj, name).set(ids)
+        # Rows came with their ids: move the id sequences past them, as the database that
+        # wrote them had, so a later migration's new rows (a new role group) get fresh ids.
+        loaded = {apps.get_model(*row["model"].split(".")) for row in rows}
+        with connection.cursor() as cursor:
+            for statement in connection.ops.sequence_reset_sql(no_style(), loaded):
+                cursor.execute(statement)
 
 
 def report() -> dict:

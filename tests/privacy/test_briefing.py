@@ -7,7 +7,8 @@ from django.test import Client
 from dispatch import links, selectors
 from dispatch.models import ChannelRule
 from incidents.models import Category
-from tests.factories import log, resource, send
+from tests.factories import agent, close, log, resolve, resource, send, supervisor
+from tests.incidents.api_support import client_for
 from tests.privacy.history import RUTH
 
 pytestmark = pytest.mark.django_db
@@ -70,3 +71,17 @@ def test_a_sharing_rule_lets_typed_details_through(incident):
 
     assert dispatch.briefing == typed
     assert RUTH.phone in dispatch.messages.get().body
+
+
+def test_the_dispatch_api_shows_a_shared_briefing_only_to_who_may_see_the_caller(incident):
+    rule(share=True)
+    send(incident, resource("FAC-1"), channel="phone", briefing=f"Ring {RUTH.phone}")
+    resolve(incident)
+    close(incident, confirmed_by="Ruth")
+    url = f"/api/incidents/{incident.pk}/dispatches/"
+
+    hidden = client_for(agent()).get(url).json()[0]["briefing"]
+    shown = client_for(supervisor()).get(url).json()[0]["briefing"]
+
+    assert RUTH.phone not in hidden and "[hidden]" in hidden
+    assert RUTH.phone in shown
