@@ -356,7 +356,9 @@ class IncidentViewSet(
 
     @extend_schema(
         responses={200: EventMessageSerializer(many=True), 404: NOT_FOUND},
-        description="The timeline, oldest first; the same shape as the live board's events.",
+        description="The timeline, oldest first; the same shape as the live board's events. "
+        "The caller's contact details read [hidden] unless you may see them "
+        "(caller_visible on the incident).",
     )
     @action(detail=True, methods=["get"])
     def events(self, request, pk=None):
