@@ -255,7 +255,11 @@ def _sample_message(reference: str) -> dict:
 
     incident = Incident.objects.get(pk=int(reference.split("-")[1]))
     event = IncidentEvent.objects.filter(incident=incident).first()
-    return {**event_message(event), "prev_id": 0, "row": board.incident_row(incident.pk)}
+    return {
+        **event_message(event, caller_visible=False),
+        "prev_id": 0,
+        "row": board.incident_row(incident.pk),
+    }
 
 
 def main() -> None:

@@ -24,8 +24,14 @@ def incident_group(incident_id: int) -> str:
 
 
 def on_event_recorded(*, event, prev_id: int) -> None:
-    """A timeline event was written: send it, with the row it changed, after commit."""
-    publish({**event_message(event), "prev_id": prev_id}, incident_id=event.incident_id)
+    """A timeline event was written: send it, with the row it changed, after commit.
+
+    One message goes to every board, so it never carries the caller's contact details
+    (incidents.contact): nothing on the board needs them."""
+    publish(
+        {**event_message(event, caller_visible=False), "prev_id": prev_id},
+        incident_id=event.incident_id,
+    )
 
 
 def on_resource_changed(*, row: dict) -> None:

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from dispatch import selectors as dispatch_selectors
 from escalation import selectors as escalation_selectors
-from incidents import selectors
+from incidents import contact, selectors
 from incidents.clock import FOLLOWS_PARENT
 from incidents.events import event_message, last_event_id
 from incidents.lifecycle import SLA_TIMERS
@@ -101,8 +101,9 @@ def row(incident: Incident, *, assigned: list[dict], alerts: list[dict], now=Non
             "colour": incident.priority.colour,
         },
         "category": {"slug": incident.category.slug, "name": incident.category.name},
-        "summary": incident.summary,
-        "location": incident.location,
+        # The board never shows the caller's details, even copied into the summary.
+        "summary": contact.mask_text(incident.summary, incident),
+        "location": contact.mask_text(incident.location, incident),
         "status": incident.status,
         "status_label": incident.get_status_display(),
         "received_at": incident.received_at.isoformat(),
@@ -192,7 +193,8 @@ def resync(after: int) -> dict:
         "after": after,
         "cursor": missed[-1].pk if missed else after,
         "server_time": timezone.now().isoformat(),
-        "events": [event_message(e) for e in missed],
+        # As live events: without the caller's contact details (board/publisher.py).
+        "events": [event_message(e, caller_visible=False) for e in missed],
         "rows": rows(_incidents().filter(pk__in=touched)) if touched else [],
         "resources": resource_rows(),
     }

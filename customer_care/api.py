@@ -19,7 +19,7 @@ from customer_care.serializers import (
     SatisfactionSerializer,
     UpdatesGivenSerializer,
 )
-from incidents import selectors
+from incidents import contact, selectors
 from incidents.api import IncidentActions
 from incidents.serializers import IncidentDetailSerializer
 
@@ -73,7 +73,11 @@ class CustomerCareViewSet(IncidentActions):
     @action(detail=True, methods=["get"])
     def care(self, request, pk=None):
         incident = self.get_object()
-        return Response(CareRecordSerializer(self._care_record(incident)).data)
+        visible = bool(self.caller_context([incident])["caller_visible_ids"])
+        record = CareRecordSerializer(
+            self._care_record(incident), context={"caller_visible": visible}
+        )
+        return Response(record.data)
 
     @extend_schema(
         request=CustomerUpdateInputSerializer,
@@ -96,7 +100,10 @@ class CustomerCareViewSet(IncidentActions):
             expected_version=body["version"],
         )
         data = {"updates": given.updates, "skipped": given.skipped}
-        return Response(UpdatesGivenSerializer(data).data, status=status.HTTP_201_CREATED)
+        # Open incidents only: every agent with the scoped permission sees their callers.
+        visible = bool(self.caller_context([incident])["caller_visible_ids"])
+        answer = UpdatesGivenSerializer(data, context={"caller_visible": visible})
+        return Response(answer.data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         request=ResolveSerializer,
@@ -167,4 +174,6 @@ class CustomerCareViewSet(IncidentActions):
             score=body["score"],
             comment=body["comment"],
         )
-        return Response(SatisfactionSerializer(answer).data, status=status.HTTP_201_CREATED)
+        visible = contact.may_view(request.user, incident)
+        answer = SatisfactionSerializer(answer, context={"caller_visible": visible})
+        return Response(answer.data, status=status.HTTP_201_CREATED)

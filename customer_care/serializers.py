@@ -11,6 +11,7 @@ from customer_care.models import (
     Satisfaction,
     UpdateChannel,
 )
+from incidents import contact
 from incidents.serializers import REASON_TEXT, UpdateDueSerializer, VersionedSerializer
 
 
@@ -62,7 +63,30 @@ class SatisfactionInputSerializer(serializers.Serializer):
 # ---- Output ---------------------------------------------------------------------------------
 
 
-class CustomerUpdateSerializer(serializers.ModelSerializer):
+class _CallerHidden(serializers.ModelSerializer):
+    """A care row without the caller's details unless the context says `caller_visible`
+    (incidents/contact.py): the address or name fields read HIDDEN, and exact copies of the
+    caller's details inside free text are masked."""
+
+    caller_fields: tuple[str, ...] = ()
+    text_fields: tuple[str, ...] = ()
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if self.context.get("caller_visible"):
+            return data
+        for name in self.caller_fields:
+            if data.get(name):
+                data[name] = contact.HIDDEN
+        for name in self.text_fields:
+            data[name] = contact.mask_text(data[name], instance.incident)
+        return data
+
+
+class CustomerUpdateSerializer(_CallerHidden):
+    caller_fields = ("recipient",)
+    text_fields = ("message",)
+
     reference = serializers.CharField(source="incident.reference")
     attempts = serializers.IntegerField(help_text="Delivery attempts of a sent update.")
     delivered_at = serializers.DateTimeField(allow_null=True)
@@ -105,7 +129,9 @@ class UpdatesGivenSerializer(serializers.Serializer):
     )
 
 
-class ResolutionSerializer(serializers.ModelSerializer):
+class ResolutionSerializer(_CallerHidden):
+    text_fields = ("notes",)
+
     resolved_by = serializers.CharField(source="resolved_by.get_username")
 
     class Meta:
@@ -114,7 +140,9 @@ class ResolutionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ClosureSerializer(serializers.ModelSerializer):
+class ClosureSerializer(_CallerHidden):
+    caller_fields = ("confirmed_by",)
+
     closed_by = serializers.CharField(source="closed_by.get_username", allow_null=True)
     confirmed = serializers.BooleanField()
 
@@ -124,7 +152,9 @@ class ClosureSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class SatisfactionSerializer(serializers.ModelSerializer):
+class SatisfactionSerializer(_CallerHidden):
+    text_fields = ("comment",)
+
     recorded_by = serializers.CharField(source="recorded_by.get_username", allow_null=True)
 
     class Meta:

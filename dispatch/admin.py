@@ -124,7 +124,7 @@ class ChannelRuleForm(forms.ModelForm):
 
     class Meta:
         model = ChannelRule
-        fields = ["category", "priority", "channels"]
+        fields = ["category", "priority", "channels", "share_caller_contact"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -138,7 +138,7 @@ class ChannelRuleForm(forms.ModelForm):
 @admin.register(ChannelRule)
 class ChannelRuleAdmin(admin.ModelAdmin):
     form = ChannelRuleForm
-    list_display = ("category", "priority", "order")
+    list_display = ("category", "priority", "order", "share_caller_contact")
     list_filter = ("category", "priority")
 
     @admin.display(description="Channels, first choice first")

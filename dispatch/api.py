@@ -21,6 +21,7 @@ from dispatch.serializers import (
     ResourceFilterSerializer,
     ResourceSerializer,
 )
+from incidents import contact
 from incidents.models import Incident
 from messaging.models import Message
 
@@ -92,8 +93,11 @@ class IncidentDispatchesView(APIView):
 
     @extend_schema(responses={200: DispatchSerializer(many=True), 404: ERROR})
     def get(self, request, pk: int):
-        dispatches = selectors.incident_dispatches(_incident(pk))
-        return Response(DispatchSerializer(dispatches, many=True).data)
+        incident = _incident(pk)
+        dispatches = selectors.incident_dispatches(incident)
+        # A sharing channel rule puts the caller in the briefing: only for who may see them.
+        context = {"caller_visible": contact.may_view(request.user, incident)}
+        return Response(DispatchSerializer(dispatches, many=True, context=context).data)
 
     @extend_schema(
         request=DispatchInputSerializer,

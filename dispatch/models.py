@@ -159,6 +159,12 @@ class ChannelRule(models.Model):
         help_text="Empty: any priority without a rule of its own.",
     )
     channels = models.JSONField(default=list, help_text="Channel codes, first choice first.")
+    # UK GDPR data minimisation: a contractor gets the caller's name and number only where
+    # the organisation decided they need them (e.g. to be let in), per category/priority.
+    share_caller_contact = models.BooleanField(
+        default=False,
+        help_text="Put the caller's name and phone/email in briefings for this rule.",
+    )
 
     class Meta:
         ordering = ["category", "priority"]

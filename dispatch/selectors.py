@@ -30,6 +30,7 @@ from dispatch.models import (
     ResourceKind,
     ResourceStatus,
 )
+from incidents import contact
 from incidents.models import Incident, reference_for
 from messaging.channels import Channel
 from messaging.models import DeliveryStatus, Message, MessageKind
@@ -49,8 +50,9 @@ def haversine_km(lat1, lon1, lat2, lon2) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
 
 
-def channel_order(incident: Incident) -> list[str]:
-    """The rule's channels for the incident's category and priority, first choice first."""
+def channel_rule(incident: Incident) -> ChannelRule | None:
+    """The rule for the incident's category and priority: the priority's own, else the
+    category's default."""
     rules = {
         rule.priority_id: rule
         for rule in ChannelRule.objects.filter(
@@ -58,7 +60,12 @@ def channel_order(incident: Incident) -> list[str]:
             category=incident.category_id,
         )
     }
-    rule = rules.get(incident.priority_id) or rules.get(None)
+    return rules.get(incident.priority_id) or rules.get(None)
+
+
+def channel_order(incident: Incident) -> list[str]:
+    """The rule's channels for the incident's category and priority, first choice first."""
+    rule = channel_rule(incident)
     return list(rule.channels) if rule else list(DEFAULT_CHANNELS)
 
 
@@ -368,7 +375,10 @@ def filtered_resources(*, status: str = "", skill: str = "", group: str = "") ->
 
 
 def briefing_for(incident: Incident) -> str:
-    """A briefing prefilled from the incident, for the dispatcher to edit."""
+    """A briefing prefilled from the incident, for the dispatcher to edit.
+
+    The caller's contact details go to the resource only if the channel rule shares them
+    (ChannelRule.share_caller_contact); otherwise the resource is told to ask the centre."""
     lines = [
         f"{incident.reference} · {incident.priority.code} {incident.priority.name} · "
         f"{incident.category.name}",
@@ -381,9 +391,26 @@ def briefing_for(incident: Incident) -> str:
         lines.append(incident.description[:500])
     if incident.asset_refs:
         lines.append("Assets: " + ", ".join(incident.asset_refs))
-    contact = incident.caller_phone or incident.caller_email
-    lines.append(f"Caller: {incident.caller_name}" + (f", {contact}" if contact else ""))
+    rule = channel_rule(incident)
+    if rule is not None and rule.share_caller_contact:
+        contact = incident.caller_phone or incident.caller_email
+        lines.append(f"Caller: {incident.caller_name}" + (f", {contact}" if contact else ""))
+    else:
+        lines.append(f"Caller: contact the centre for the caller, quoting {incident.reference}")
     return "\n".join(lines)
+
+
+# What stands in a briefing for caller details the channel rule does not share.
+ASK_THE_CENTRE = "[caller: ask the centre]"
+
+
+def briefing_without_caller(briefing: str, incident: Incident) -> str:
+    """The briefing as the resource may receive it: exact copies of the caller's details
+    (typed or pasted by the dispatcher) replaced unless the channel rule shares them."""
+    rule = channel_rule(incident)
+    if rule is not None and rule.share_caller_contact:
+        return briefing
+    return contact.mask_text(briefing, incident, replacement=ASK_THE_CENTRE)
 
 
 def dispatch_choices(incident: Incident) -> dict:

@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from dispatch.models import Broadcast, Dispatch, DispatchStatus, Resource, ResourceStatus
+from incidents import contact
 from incidents.models import reference_for
 from messaging.channels import Channel
 from messaging.models import Message
@@ -126,6 +127,14 @@ class DispatchSerializer(serializers.ModelSerializer):
             "recall_reason",
             "messages",
         ]
+
+    def to_representation(self, dispatch):
+        data = super().to_representation(dispatch)
+        # Unset: the answer to the dispatcher who wrote the briefing (dispatch, progress).
+        if not self.context.get("caller_visible", True):
+            for name in ("briefing", "override_reason", "recall_reason"):
+                data[name] = contact.mask_text(data[name], dispatch.incident)
+        return data
 
 
 class DispatchInputSerializer(serializers.Serializer):

@@ -129,6 +129,7 @@ def dispatch_resource(
             {"channel": [f"{resource.call_sign} has no {_label(channel)} contact on record."]}
         )
     address = endpoint.address if endpoint else resource.call_sign
+    briefing = selectors.briefing_without_caller(briefing, incident)
     now = timezone.now()
     try:
         with transaction.atomic():

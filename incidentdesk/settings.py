@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "dispatch",
     "escalation",
     "board",
+    "privacy",
     # Last: its ready() connects the hooks once every app is loaded (incidentdesk/wiring.py).
     "incidentdesk",
 ]
@@ -307,6 +308,19 @@ CELERY_BEAT_SCHEDULE["messaging-sweep-outbox"] = {
     "task": "messaging.sweep_outbox",
     "schedule": MESSAGE_SWEEP_SECONDS,
     "options": {"expires": MESSAGE_SWEEP_SECONDS},
+}
+# Personal data (privacy/services.py, UK GDPR storage limitation): a closed or cancelled
+# incident keeps its caller's details this many months after its last activity (a month is
+# 30 days), then the daily beat task anonymises it (`manage.py anonymise_due --dry-run`
+# lists what is due). One period per record type, each defaulting to RETENTION_CALLER_MONTHS.
+RETENTION_CALLER_MONTHS = env.int("RETENTION_CALLER_MONTHS", default=24)
+RETENTION_MONTHS = {
+    record_type: env.int(f"RETENTION_{record_type.upper()}_MONTHS", default=RETENTION_CALLER_MONTHS)
+    for record_type in ("incident", "service_request", "query")
+}
+CELERY_BEAT_SCHEDULE["privacy-anonymise-due"] = {
+    "task": "privacy.anonymise_due",
+    "schedule": 24 * 3600.0,
 }
 # Organisation-wide gateways that take a signed JSON POST: channel → (URL, secret).
 DISPATCH_GATEWAYS = {

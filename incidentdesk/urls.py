@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("dispatch.urls")),
     path("", include("board.urls")),
     path("", include("escalation.urls")),
+    path("", include("privacy.urls")),
     # Log in and out only: no self-service password reset (docs/security.md says why).
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

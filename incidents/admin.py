@@ -20,10 +20,12 @@ from rest_framework.authtoken.models import TokenProxy
 from core.admin import ReadOnlyAdmin
 from core.errors import Conflict, Invalid
 from core.formatting import humane_duration
-from incidents import selectors, services
+from incidents import contact, selectors, services
 from incidents.admin_forms import MatrixGridForm
 from incidents.models import (
     Category,
+    ContactVia,
+    ContactView,
     IdempotencyKey,
     ImpactLevel,
     Incident,
@@ -168,7 +170,22 @@ class IncidentAdmin(ReadOnlyAdmin):
     ordering = ("-created_at",)
 
     def get_search_results(self, request, queryset, search_term):
-        return selectors.search(queryset, search_term), False
+        scope = contact.visible_condition(request.user)
+        return selectors.search(queryset, search_term, caller_scope=scope), False
+
+    def get_exclude(self, request, obj=None):
+        """The caller's details only for who may see them (incidents/contact.py)."""
+        if obj is not None and not contact.may_view(request.user, obj):
+            return contact.FIELDS
+        return super().get_exclude(request, obj)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        incident = self.get_object(request, unquote(object_id))
+        if incident is not None and contact.may_view(request.user, incident):
+            contact.log_views(
+                user=request.user, incidents=[incident], via=ContactVia.PAGE, path=request.path
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def view_on_site(self, incident):
         return f"/incidents/{incident.pk}/"
@@ -186,6 +203,22 @@ class IncidentAdmin(ReadOnlyAdmin):
         return format_html('<a href="{}">Open</a>', self.view_on_site(incident))
 
 
+@admin.register(ContactView)
+class ContactViewAdmin(ReadOnlyAdmin):
+    """Who saw which caller's details (the data protection officer reads it)."""
+
+    list_display = ("at", "user", "incident_reference", "fields", "via", "path")
+    list_filter = ("via",)
+    list_select_related = ("user", "incident")
+    search_fields = ("user__username",)
+    date_hierarchy = "at"
+    ordering = ("-at", "-id")
+
+    @admin.display(description="incident", ordering="incident_id")
+    def incident_reference(self, view):
+        return view.incident.reference
+
+
 @admin.register(IncidentEvent)
 class IncidentEventAdmin(ReadOnlyAdmin):
     """The timeline is append-only."""
@@ -200,6 +233,12 @@ class IncidentEventAdmin(ReadOnlyAdmin):
     @admin.display(description="incident", ordering="incident_id")
     def incident_reference(self, event):
         return event.incident.reference
+
+    def get_exclude(self, request, obj=None):
+        """Data and free text can hold the caller's details (incidents/contact.py)."""
+        if obj is not None and not contact.may_view(request.user, obj.incident):
+            return ("data", "rationale")
+        return super().get_exclude(request, obj)
 
 
 @admin.register(IdempotencyKey)

@@ -21,9 +21,9 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from core.api import API_PERMISSIONS, CONFLICT, ERROR, FIELD_ERRORS, JSONBodyParser
-from incidents import selectors, services
+from incidents import contact, selectors, services
 from incidents.events import event_message
-from incidents.models import IdempotencyKey, Incident, Priority
+from incidents.models import ContactVia, IdempotencyKey, Incident, Priority
 from incidents.serializers import (
     CategorySerializer,
     EventMessageSerializer,
@@ -145,9 +145,22 @@ class IncidentActions(viewsets.GenericViewSet):
         except Incident.DoesNotExist:
             raise NotFound("There is no such incident.") from None
 
+    def caller_context(self, incidents) -> dict:
+        """The serializer context for incidents about to be answered: whose caller details
+        this user may see (incidents/contact.py), those views logged in one INSERT."""
+        incidents = list(incidents)
+        visible = contact.visible_ids(self.request.user, incidents)
+        contact.log_views(
+            user=self.request.user,
+            incidents=[incident for incident in incidents if incident.pk in visible],
+            via=ContactVia.API,
+            path=self.request.path,
+        )
+        return {**self.get_serializer_context(), "caller_visible_ids": visible}
+
     def _answer(self, incident: Incident, *, status_code=status.HTTP_200_OK, headers=None):
         headers = {"ETag": etag(incident), **(headers or {})}
-        data = IncidentDetailSerializer(incident, context=self.get_serializer_context()).data
+        data = IncidentDetailSerializer(incident, context=self.caller_context([incident])).data
         return Response(data, status=status_code, headers=headers)
 
     def _validated(self, serializer_class, **kwargs) -> dict:
@@ -204,7 +217,13 @@ class IncidentViewSet(
             incidents = incidents.filter(priority__code=wanted["priority"])
         if "category" in wanted:
             incidents = incidents.filter(category__slug=wanted["category"])
-        return selectors.search(incidents, wanted.get("q", ""))
+        scope = contact.visible_condition(self.request.user)
+        return selectors.search(incidents, wanted.get("q", ""), caller_scope=scope)
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        data = IncidentSerializer(page, many=True, context=self.caller_context(page)).data
+        return self.get_paginated_response(data)
 
     def retrieve(self, request, *args, **kwargs):
         return self._answer(self.get_object())
@@ -337,12 +356,17 @@ class IncidentViewSet(
 
     @extend_schema(
         responses={200: EventMessageSerializer(many=True), 404: NOT_FOUND},
-        description="The timeline, oldest first; the same shape as the live board's events.",
+        description="The timeline, oldest first; the same shape as the live board's events. "
+        "The caller's contact details read [hidden] unless you may see them "
+        "(caller_visible on the incident).",
     )
     @action(detail=True, methods=["get"])
     def events(self, request, pk=None):
         incident = self.get_object()
-        return Response([event_message(event) for event in selectors.timeline(incident)])
+        visible = bool(self.caller_context([incident])["caller_visible_ids"])
+        return Response(
+            [event_message(e, caller_visible=visible) for e in selectors.timeline(incident)]
+        )
 
 
 class PriorityMatrixView(APIView):

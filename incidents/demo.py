@@ -139,6 +139,7 @@ DEMO_USERS = [
     ("supervisor", "supervisor-demo-pass", "Supervisor", False),
     ("admin", "admin-demo-pass", "Admin", True),
     ("board", "board-demo-pass", "Kiosk", False),
+    ("dpo", "dpo-demo-pass", "Data protection officer", False),
 ]
 
 

@@ -7,7 +7,7 @@ from django.db import connection
 from django.db.models import Max, Model
 
 from core import hooks
-from incidents import timeline
+from incidents import contact, timeline
 from incidents.models import Incident, IncidentEvent
 
 # Any constant: the key of the PostgreSQL advisory lock that orders the timeline.
@@ -63,8 +63,10 @@ def last_event_id() -> int:
     return IncidentEvent.objects.aggregate(last=Max("id"))["last"] or 0
 
 
-def event_message(event: IncidentEvent) -> dict:
-    """What live clients receive; the same shape as the events API."""
+def event_message(event: IncidentEvent, *, caller_visible: bool) -> dict:
+    """What live clients receive; the same shape as the events API. Without caller_visible
+    the caller's contact details are hidden in data, text and rationale (the board always;
+    the events API for a user who may not see them: incidents.contact)."""
     incident = event.incident
     return {
         "id": event.pk,
@@ -73,9 +75,9 @@ def event_message(event: IncidentEvent) -> dict:
         "kind": event.kind,
         "at": event.at.isoformat(),
         "actor": event.actor.get_username() if event.actor else None,
-        "data": event.data,
-        "text": timeline.render(event),
-        "rationale": event.rationale,
+        "data": contact.event_data(event, visible=caller_visible),
+        "text": contact.event_text(event, visible=caller_visible),
+        "rationale": contact.rationale(event, visible=caller_visible),
         "incident": {
             "status": incident.status,
             "priority": incident.priority.code,

@@ -179,6 +179,14 @@ class Incident(models.Model):
             ("reprioritise_incident", "Can reprioritise an incident"),
             ("view_board", "Can watch the dispatch board"),
             ("cancel_major_incident", "Can cancel a priority 1 or 2 incident"),
+            # Personal data (incidents/contact.py): the caller's name, phone and email. The
+            # first is scoped to incidents the user handles or that are open; the second is
+            # every incident (supervisors, the data protection officer).
+            (
+                "view_caller_contact",
+                "Can see caller contact details of incidents they handle or that are open",
+            ),
+            ("view_all_caller_contact", "Can see caller contact details of every incident"),
         ]
         indexes = [
             # The board and the open list: open incidents by priority, then age.
@@ -286,6 +294,8 @@ class EventKind(models.TextChoices):
     # The response clock met by a real response (incidents.services.record_response):
     # data {how: lifecycle.ResponseHow, dispatch_id?, message_id?}.
     RESPONSE_MET = "response_met", "Response target met"
+    # Personal data (privacy/services.py): the one exception to the append-only timeline.
+    CALLER_REDACTED = "caller_redacted", "Caller details erased"
 
 
 class IncidentEvent(models.Model):
@@ -373,3 +383,40 @@ class SlaTimer(models.Model):
 
     def recompute_due(self) -> None:
         self.due_at = self.started_at + self.target + self.paused_total
+
+
+class ContactVia(models.TextChoices):
+    PAGE = "page", "Page"
+    API = "api", "API"
+    EXPORT = "export", "Subject-access export"
+
+
+class ContactView(models.Model):
+    """Who saw which caller contact details of which incident, when and through what.
+
+    Written by incidents.contact.log_views: one row per incident shown, all the rows of one
+    request in one INSERT. It names the fields, never their values, so erasing a caller
+    leaves the log intact and free of them."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="contact_views"
+    )
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="contact_views")
+    fields = models.JSONField(default=list, help_text="The caller fields shown.")
+    via = models.CharField(max_length=10, choices=ContactVia.choices)
+    path = models.CharField(max_length=300, blank=True, help_text="The page or API path.")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        permissions = [
+            ("export_personal_data", "Can export everything held about a caller"),
+            ("erase_personal_data", "Can erase (anonymise) a caller's personal data"),
+        ]
+        indexes = [
+            models.Index(fields=["incident", "at"], name="contact_views_by_incident"),
+            models.Index(fields=["user", "at"], name="contact_views_by_user"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} saw {', '.join(self.fields)} of {self.incident_id} ({self.via})"

@@ -16,8 +16,12 @@ AGENT = [
     "incidents.view_prioritymatrix",
     "incidents.view_matrixcell",
     "incidents.view_slatimer",
+    # Personal data (incidents/contact.py): the caller's details of open incidents and of
+    # those the agent logged or acted on.
+    "incidents.view_caller_contact",
 ]
 INCIDENT_SUPERVISOR = [
+    "incidents.view_all_caller_contact",
     "incidents.reprioritise_incident",
     "incidents.view_board",
     "incidents.cancel_major_incident",
@@ -57,6 +61,17 @@ SUPERVISOR = [*AGENT, *INCIDENT_SUPERVISOR, *DISPATCH_SUPERVISOR, *ESCALATION_SU
 # A wall board's login: the board and nothing else (no caller contact details, no actions).
 KIOSK_GROUP = "Kiosk"
 KIOSK = ["incidents.view_board"]
+# UK GDPR: reads who saw caller details, answers subject-access requests, erases on request.
+# Reads incidents to find a caller's; changes none of them except through the erasure.
+DATA_PROTECTION_OFFICER = [
+    "incidents.view_incident",
+    "incidents.view_incidentevent",
+    "incidents.view_all_caller_contact",
+    "incidents.view_contactview",
+    "incidents.export_personal_data",
+    "incidents.erase_personal_data",
+]
+DPO_GROUP = "Data protection officer"
 # The Admin group may do everything in these apps (the reference data and the records)…
 ADMIN_APPS = [
     "incidents",
@@ -110,6 +125,10 @@ def install_roles(*, group_model, permission_model, strict: bool = True) -> None
     )
     # After the first three, which databases made by earlier versions have as ids 1–3.
     group_model.objects.get_or_create(name=KIOSK_GROUP)[0].permissions.set(named(KIOSK))
+    # Last, so the groups older databases have keep their ids.
+    group_model.objects.get_or_create(name=DPO_GROUP)[0].permissions.set(
+        named(DATA_PROTECTION_OFFICER)
+    )
 
 
 def install_in_migration(apps, schema_editor) -> None:

@@ -73,18 +73,28 @@ def open_incidents() -> QuerySet[Incident]:
     return incidents_for_list().exclude(status__in=CLOSED_STATUSES)
 
 
-def search(queryset: QuerySet[Incident], text: str) -> QuerySet[Incident]:
-    """Match a reference, the caller, the location or an asset reference. Text with control
-    characters is refused (Invalid): it is never a real search, and NUL fails the query."""
+def search(
+    queryset: QuerySet[Incident], text: str, *, caller_scope: Q | None
+) -> QuerySet[Incident]:
+    """Match a reference, the caller, the location or an asset reference.
+
+    The caller's details match only within `caller_scope` (incidents.contact
+    .visible_condition; None: every incident), so a search cannot tell a user whose details
+    an incident holds when they may not see them."""
     if has_control_characters(text):
         raise Invalid({"q": ["Search text cannot contain control characters."]})
     text = text.strip()
     if not text:
         return queryset
-    condition = (
+    by_caller = (
         Q(caller_name__icontains=text)
         | Q(caller_phone__icontains=text)
         | Q(caller_email__icontains=text)
+    )
+    if caller_scope is not None:
+        by_caller &= caller_scope
+    condition = (
+        by_caller
         | Q(location__icontains=text)
         | Q(summary__icontains=text)
         | Q(asset_refs__icontains=text)

@@ -13,7 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
 
-from incidents import selectors, services
+from incidents import contact, selectors, services
 from incidents.models import (
     Category,
     ContactChannel,
@@ -389,6 +389,10 @@ class IncidentSerializer(serializers.ModelSerializer):
         help_text="The running escalation's level: agent, supervisor, duty manager, head of "
         "operations (0–3); null for a record with no escalation."
     )
+    caller_visible = serializers.SerializerMethodField(
+        help_text="Whether you may see the caller's contact details here; when false, "
+        "caller_name, caller_phone and caller_email are left out (incidents/contact.py)."
+    )
 
     class Meta:
         model = Incident
@@ -401,6 +405,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "allowed_statuses",
             "contact_channel",
             "received_at",
+            "caller_visible",
             "caller_name",
             "caller_phone",
             "caller_email",
@@ -431,6 +436,19 @@ class IncidentSerializer(serializers.ModelSerializer):
     def get_escalation_level(self, incident) -> int | None:
         escalation = getattr(incident, "escalation", None)
         return escalation.level if escalation else None
+
+    def get_caller_visible(self, incident) -> bool:
+        # Hidden unless the view said otherwise (IncidentActions.caller_context).
+        return incident.pk in self.context.get("caller_visible_ids", ())
+
+    def to_representation(self, incident):
+        data = super().to_representation(incident)
+        if not data["caller_visible"]:
+            for name in contact.FIELDS:
+                data.pop(name, None)
+            for name in contact.TEXT_FIELDS:
+                data[name] = contact.mask_text(data[name], incident)
+        return data
 
 
 class IncidentDetailSerializer(IncidentSerializer):

@@ -33,6 +33,7 @@ __all__ = [
     "render",
     "upgrade_legacy",
     "validate",
+    "without_caller",
 ]
 
 
@@ -69,6 +70,7 @@ _LABEL_NAMES = {
     "escalation_trigger": "escalation Trigger",
     "response_how": "incidents ResponseHow",
     "dispatch_refusal": "the timeline (dispatch has no enum for refusals yet)",
+    "erasure_reason": "the timeline (privacy.services erases for these reasons)",
     "progress_via": "the timeline (dispatch passes `via` as a plain string today)",
 }
 
@@ -108,6 +110,10 @@ register_labels(
         "not_available": "not available",
         "other": "another reason",
     },
+)
+register_labels(
+    "erasure_reason",
+    {"request": "the caller's request", "retention": "retention period ended"},
 )
 register_labels(
     "progress_via",
@@ -201,14 +207,24 @@ class _Field:
     type: str
     optional: bool = False  # may be null; left out, it is stored as null
     labels: str | None = None  # the label registry name that reads this code
+    # Holds the caller's contact details (a name or an address): hidden from whoever may
+    # not see them, rewritten when the caller is erased (without_caller).
+    caller: bool = False
 
     def __post_init__(self):
         if self.type not in _TYPES or (self.labels and self.labels not in _LABEL_NAMES):
             raise TimelineError(f"Field {self.name!r}: no type {self.type!r} or labels.")
 
 
-def _f(name: str, type_: str, *, optional: bool = False, labels: str | None = None) -> _Field:
-    return _Field(name, type_, optional, labels)
+def _f(
+    name: str,
+    type_: str,
+    *,
+    optional: bool = False,
+    labels: str | None = None,
+    caller: bool = False,
+) -> _Field:
+    return _Field(name, type_, optional, labels, caller)
 
 
 @dataclass(frozen=True)
@@ -726,7 +742,7 @@ _CATALOGUE: dict[str, _Kind] = {
             (
                 _f("update_id", "int"),
                 _f("channel", "str", labels="update_channel"),
-                _f("recipient", "str", optional=True),
+                _f("recipient", "str", optional=True, caller=True),
                 _f("via_parent", "str", optional=True),
                 _f("next_due_at", "datetime", optional=True),
             ),
@@ -740,7 +756,7 @@ _CATALOGUE: dict[str, _Kind] = {
             (
                 _f("update_id", "int"),
                 _f("channel", "str", labels="update_channel"),
-                _f("recipient", "str"),
+                _f("recipient", "str", caller=True),
                 _f("via_parent", "str", optional=True),
             ),
             lambda d, e: (
@@ -756,7 +772,7 @@ _CATALOGUE: dict[str, _Kind] = {
             (
                 _f("update_id", "int"),
                 _f("channel", "str", optional=True, labels="update_channel"),
-                _f("recipient", "str"),
+                _f("recipient", "str", caller=True),
                 _f("attempts", "int"),
             ),
             lambda d, e: (
@@ -785,7 +801,7 @@ _CATALOGUE: dict[str, _Kind] = {
             (
                 _f("from", "str", labels="status"),
                 _f("method", "str", labels="closure_method"),
-                _f("confirmed_by", "str", optional=True),
+                _f("confirmed_by", "str", optional=True, caller=True),
                 _f("confirmed_at", "datetime", optional=True),
                 _f("via_parent", "str", optional=True),
             ),
@@ -818,7 +834,7 @@ _CATALOGUE: dict[str, _Kind] = {
             "satisfaction_link_sent",
             "Satisfaction survey sent",
             S,
-            (_f("recipient", "str"), _f("expires_at", "datetime")),
+            (_f("recipient", "str", caller=True), _f("expires_at", "datetime")),
             lambda d, e: (
                 f"Satisfaction survey sent to {d['recipient']} "
                 f"(link valid until {_when(d['expires_at'])})"
@@ -987,6 +1003,23 @@ _CATALOGUE: dict[str, _Kind] = {
             (_f("response_due_at", "datetime"),),
             _incident_acknowledged,
         ),
+        # The one exception to the append-only timeline (privacy.services.erase_caller):
+        # the events listed had their caller fields rewritten, and the incident fields
+        # listed were replaced. Records that it happened, never what was erased.
+        _Kind(
+            "caller_redacted",
+            "Caller details erased",
+            A,
+            (
+                _f("events", "list[int]"),
+                _f("fields", "list[str]"),
+                _f("because", "str", labels="erasure_reason"),
+            ),
+            lambda d, e: (
+                f"Caller details erased ({label('erasure_reason', d['because'])}): "
+                f"{_plural(len(d['events']), 'event')} rewritten"
+            ),
+        ),
     ]
 }
 
@@ -1037,8 +1070,55 @@ def validate(kind: str, data: dict) -> dict:
     return cleaned
 
 
-def render(event) -> str:
+# Where a caller's contact details can sit in event data: fields marked caller=True, and
+# these keys of a `changes` field (a details edit).
+CALLER_KEYS = ("caller_name", "caller_phone", "caller_email")
+
+
+def without_caller(kind: str, data: dict, *, replacement: str) -> dict:
+    """The data with every caller contact detail replaced (an empty one stays empty).
+
+    Used to hide the details from who may not see them (pages, API, the board) and, with
+    the erasure's replacement, to rewrite stored events when a caller is erased."""
+    spec = _CATALOGUE.get(kind)
+    if spec is None or not isinstance(data, Mapping):
+        return dict(data or {})
+    out = dict(data)
+    for field in spec.fields:
+        value = out.get(field.name)
+        if field.caller and value:
+            out[field.name] = replacement
+        elif field.type == "changes" and isinstance(value, Mapping):
+            out[field.name] = {
+                name: [replacement if side else side for side in pair]
+                if name in CALLER_KEYS
+                else pair
+                for name, pair in value.items()
+            }
+    return out
+
+
+def caller_values(kind: str, data: dict) -> list[str]:
+    """The caller details this event's data holds (so copies of them elsewhere in the event,
+    like its rationale, can be found even after the incident's own details changed)."""
+    spec = _CATALOGUE.get(kind)
+    if spec is None or not isinstance(data, Mapping):
+        return []
+    found = []
+    for field in spec.fields:
+        value = data.get(field.name)
+        if field.caller and isinstance(value, str):
+            found.append(value)
+        elif field.type == "changes" and isinstance(value, Mapping):
+            for name in CALLER_KEYS:
+                found += [side for side in value.get(name, ()) if isinstance(side, str)]
+    return [value for value in found if value]
+
+
+def render(event, *, caller_hidden: str | None = None) -> str:
     """The event in words for a person (pages, API `text`, emails, board, reports).
+
+    With caller_hidden, the caller's contact details in the data read as that text instead.
 
     The words say what happened, not who did it (pages show the actor and the reason beside
     them); the actor is read only to tell a resource's own report from a dispatcher's, and
@@ -1052,6 +1132,8 @@ def render(event) -> str:
         data = validate(event.kind, event.data or {})
     except TimelineError:
         data = validate(event.kind, upgrade_legacy(event.kind, event.data))
+    if caller_hidden is not None:
+        data = without_caller(event.kind, data, replacement=caller_hidden)
     return spec.words(data, event)
 
 
@@ -1096,6 +1178,7 @@ def catalogue() -> list[dict]:
                     "type": field.type,
                     "optional": field.optional,
                     "labels": field.labels,
+                    "caller": field.caller,
                 }
                 for field in spec.fields
             ],

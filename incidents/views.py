@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core import refusals
 from core.errors import DomainError, Invalid
-from incidents import selectors, services
+from incidents import contact, selectors, services
 from incidents.forms import (
     ConfirmForm,
     LinkForm,
@@ -23,7 +23,7 @@ from incidents.forms import (
     StatusForm,
     UnlinkForm,
 )
-from incidents.models import Category, ImpactLevel, Incident, Priority, UrgencyLevel
+from incidents.models import Category, ContactVia, ImpactLevel, Incident, Priority, UrgencyLevel
 
 COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
@@ -66,10 +66,17 @@ def incident_list(request):
         order = [F("next_update_due").asc(nulls_last=True), *order]
     query = request.GET.get("q", "")[:200]
     try:
-        incidents = selectors.search(incidents, query).order_by(*order)
+        incidents = selectors.search(
+            incidents, query, caller_scope=contact.visible_condition(request.user)
+        ).order_by(*order)
     except Invalid as refusal:
         return render(request, "400.html", {"reason": refusal.errors["q"][0]}, status=400)
     page = Paginator(incidents, 50).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)  # masked below for display, so read once
+    visible = contact.visible_ids(request.user, page.object_list)
+    for incident in page.object_list:
+        if incident.pk not in visible:
+            contact.hide_in_text(incident)
     return render(
         request,
         "incidents/list.html",
@@ -144,11 +151,19 @@ def _incident_or_404(pk: int) -> Incident:
 def incident_detail(request, pk: int):
     incident = _incident_or_404(pk)
     version = {"version": incident.version}
+    caller_visible = contact.may_view(request.user, incident)
+    if caller_visible:
+        contact.log_views(
+            user=request.user, incidents=[incident], via=ContactVia.PAGE, path=request.path
+        )
+    else:
+        contact.hide_in_text(incident)
     return render(
         request,
         "incidents/detail.html",
         {
             "incident": incident,
+            "caller_visible": caller_visible,
             "timeline": selectors.timeline(incident),
             "just_logged": request.GET.get("new") == "1",
             "status_form": StatusForm(initial=version),

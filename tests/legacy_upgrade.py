@@ -36,9 +36,9 @@ SKIPPED_M2M = {("auth", "user"), ("auth", "group")}
 def load(path: str) -> None:
     apps = MigrationExecutor(connection).loader.project_state(PREVIOUS).apps
     m2m_later = []
-    loaded = set()
+    rows = json.loads(Path(path).read_text())
     with transaction.atomic():
-        for row in json.loads(Path(path).read_text()):
+        for row in rows:
             app_label, model_name = row["model"].split(".")
             model = apps.get_model(app_label, model_name)
             values, many = {}, {}
@@ -57,15 +57,15 @@ def load(path: str) -> None:
                     values[name] = value
             obj = model(pk=row["pk"], **values)
             obj.save()  # an update where the migrations made the row (roles, the matrix)
-            loaded.add(model)
             m2m_later.extend((obj, name, ids) for name, ids in many.items())
         for obj, name, ids in m2m_later:
             getattr(obj, name).set(ids)
-        # Rows were saved with their ids: move the sequences past them, as that version's
-        # own inserts had, so rows the later migrations add (a new role) get fresh ids.
+        # Rows came with their ids: move the id sequences past them, as the database that
+        # wrote them had, so a later migration's new rows (a new role group) get fresh ids.
+        loaded = {apps.get_model(*row["model"].split(".")) for row in rows}
         with connection.cursor() as cursor:
-            for sql in connection.ops.sequence_reset_sql(no_style(), list(loaded)):
-                cursor.execute(sql)
+            for statement in connection.ops.sequence_reset_sql(no_style(), loaded):
+                cursor.execute(statement)
 
 
 def report() -> dict:

@@ -12,6 +12,8 @@ def _context(context, incident) -> dict:
         "incident": incident,
         "csrf_token": context.get("csrf_token"),
         "perms": context.get("perms"),
+        # Set by the incident page (incidents.contact.may_view); hidden when absent.
+        "caller_visible": context.get("caller_visible", False),
         **detail_context(incident),
     }
 

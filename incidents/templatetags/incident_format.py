@@ -1,12 +1,28 @@
 from django import template
 
 from core.formatting import humane_duration
-from incidents import timeline
+from incidents import contact
 
 register = template.Library()
 register.filter("humane_duration", humane_duration)
-# What a timeline event says happened, in words: the one renderer's, as the API and board.
-register.filter("event_text", timeline.render)
+
+
+@register.filter
+def event_text(event, caller_visible=True) -> str:
+    """What a timeline event says happened, in words: the one renderer's, as the API and
+    board; the caller's contact details hidden unless caller_visible (incidents/contact.py)."""
+    return contact.event_text(event, visible=bool(caller_visible))
+
+
+@register.filter
+def hide_caller(text, incident) -> str:
+    """Free text with exact copies of the incident's caller details hidden."""
+    return contact.mask_text(text, incident)
+
+
+@register.filter
+def event_rationale(event, caller_visible=True) -> str:
+    return contact.rationale(event, visible=bool(caller_visible))
 
 
 @register.filter

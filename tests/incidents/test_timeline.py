@@ -82,14 +82,26 @@ def test_catalogue_describes_fields_types_and_who_causes_each_kind():
     assert entries["resource_dispatched"]["caused_by"] == "person"
     assert entries["message_delivery"]["caused_by"] == "system"
     assert entries["dispatch_progress"]["caused_by"] == "any"
-    assert {"name": "step", "type": "str", "optional": False, "labels": "dispatch_status"} in (
-        entries["dispatch_progress"]["fields"]
-    )
+    assert {
+        "name": "step",
+        "type": "str",
+        "optional": False,
+        "labels": "dispatch_status",
+        "caller": False,
+    } in entries["dispatch_progress"]["fields"]
     assert {
         "name": "next_due_at",
         "type": "datetime",
         "optional": True,
         "labels": None,
+        "caller": False,
+    } in entries["customer_updated"]["fields"]
+    assert {
+        "name": "recipient",
+        "type": "str",
+        "optional": True,
+        "labels": None,
+        "caller": True,
     } in entries["customer_updated"]["fields"]
     assert {entry["caused_by"] for entry in entries.values()} <= {
         c.value for c in timeline.CausedBy
@@ -479,6 +491,12 @@ NEW_SHAPES = [
         {"response_due_at": "2026-07-01T12:15:00+00:00"},
         AGENT,
         "Acknowledged: response met (due 13:15)",
+    ),
+    (
+        "caller_redacted",
+        {"events": [3, 5], "fields": ["caller_name"], "because": "retention"},
+        None,
+        "Caller details erased (retention period ended): 2 events rewritten",
     ),
 ]
 
@@ -1039,7 +1057,7 @@ OLD_SHAPES = [
 
 
 # Kinds added after the typed timeline: no earlier version wrote them.
-NEWER_KINDS = {"alerts_closed", "response_met"}
+NEWER_KINDS = {"alerts_closed", "response_met", "caller_redacted"}
 
 
 def test_the_old_data_table_covers_every_kind():

@@ -15,6 +15,9 @@ times; `incidents.timeline.render` turns an event into words. Types: `int`, `str
 `datetime` (ISO-8601 with offset, stored in UTC), `list[…]`, `changes` (`{field: [before,
 after]}`). A `?` marks an optional field (null when absent). A name in brackets is the label
 registry entry that reads the code (`register_labels`, called by the owning app's ready()).
+**caller** marks a field that holds the caller's contact details (a name or an address):
+hidden from users who may not see them and rewritten when a caller is erased, as are the
+`caller_name`, `caller_phone` and `caller_email` keys of a `changes` field.
 
 Caused by: **person** — a signed-in user (the actor); **system** — a worker, the escalation
 sweep or a beat task (no actor); **via_link** — someone outside through a signed link (no
@@ -32,7 +35,8 @@ def markdown() -> str:
 
 def _field(field: dict) -> str:
     text = f"`{field['name']}`: {field['type']}{'?' if field['optional'] else ''}"
-    return text + (f" [{field['labels']}]" if field["labels"] else "")
+    text += f" [{field['labels']}]" if field["labels"] else ""
+    return text + (" **caller**" if field["caller"] else "")
 
 
 class Command(BaseCommand):
