@@ -58,7 +58,14 @@ def escalation_history(incident) -> QuerySet[EscalationEvent]:
 
 # Groups that are roles or rungs of the hierarchy, not specialist teams.
 NOT_TEAMS = frozenset(
-    {"Agent", "Supervisor", "Admin", roles.KIOSK_GROUP, roles.DPO_GROUP, *(level.label for level in Level)}
+    {
+        "Agent",
+        "Supervisor",
+        "Admin",
+        roles.KIOSK_GROUP,
+        roles.DPO_GROUP,
+        *(level.label for level in Level),
+    }
 )
 
 
