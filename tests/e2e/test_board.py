@@ -126,7 +126,7 @@ def test_a_new_p1_is_impossible_to_miss_and_filters_stay_in_the_url(new_page, re
     board.check("#f-unassigned")
     assert "unassigned=1" in board.url and "category" not in board.url
     row(board, "Smoke in the server room").wait_for()
-    assert "new-p1-row" in row(board, "Smoke in the server room").get_attribute("class")
+    assert "alarm-row" in row(board, "Smoke in the server room").get_attribute("class")
     screenshot(board, "board-new-p1")
 
     board.reload()
