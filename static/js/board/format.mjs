@@ -27,8 +27,13 @@ export function reminder(firings) {
 export function countdown(deadline, nowMs) {
   const left = deadline.paused ? deadline.paused_remaining_seconds : (Date.parse(deadline.due_at) - nowMs) / 1000;
   const state = deadline.paused ? "paused" : left < 0 ? "breached" : left <= deadline.target_seconds * 0.25 ? "warning" : "ok";
-  const text = `${deadline.label} ${deadline.paused ? "paused " : ""}${left < 0 ? "−" : ""}${duration(left)}${left < 0 ? " over" : ""}`;
-  return { state, text };
+  // A breach reads "over by" on the desk (board.css); the wall says it with colour and "−".
+  const label = `${deadline.label}${deadline.paused ? " paused" : ""}`;
+  return { state, label, time: `${left < 0 ? "−" : ""}${duration(left)}` };
+}
+
+export function ago(seconds) {
+  return seconds < 60 ? "just now" : `${age(seconds)} ago`;
 }
 
 export function timeOfDay(ms) {

@@ -126,7 +126,7 @@ function onMessage(data) {
     changed(board.applyResync(state, data, now));
     if (!board.hasGap(state)) setConnection("live");
   } else if (data.type === "resource") changed(board.applyResource(state, data.resource));
-  else if (data.type === "presence") $("presence").textContent = `${data.watching} supervisor${data.watching === 1 ? "" : "s"} watching`;
+  else if (data.type === "presence") $("presence").textContent = `${data.watching} watching`;
 }
 
 // ---- filters (kept in the URL; the desk only) ---------------------------------------------

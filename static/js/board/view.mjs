@@ -2,7 +2,7 @@
 // an event refills only the cells whose content changed and moves only rows whose place
 // changed, so a focused button, an open dialog and the scroll position survive.
 import { el, fill, reconcile } from "./dom.mjs";
-import { age, countdown, reminder, timeOfDay } from "./format.mjs";
+import { age, ago, countdown, reminder, timeOfDay } from "./format.mjs";
 import { countByPriority, matchesFilters, sortedRows, waitingAlerts } from "./state.mjs";
 
 const COLUMNS = 7;
@@ -29,8 +29,9 @@ export function createView({ config, wall, onDispatch, onAcknowledge, onFilter }
     };
     main.append(...Object.values(cells));
     const entry = { row, main, cells, alert: null };
-    entry.assignees = el("div", "assignees");
-    cells.assigned.append(entry.assignees);
+    entry.assignees = cells.assigned;
+    entry.refText = el("span", "ref-text");
+    cells.ref.append(entry.refText);
     if (!wall && config.can_dispatch) {
       // One button for the row's life, so focus on it survives the row's updates.
       entry.dispatch = el("button", "dispatch-open", "Dispatch…");
@@ -47,15 +48,17 @@ export function createView({ config, wall, onDispatch, onAcknowledge, onFilter }
     line.dataset.id = entry.row.id;
     const td = el("td", "alert");
     td.colSpan = COLUMNS;
+    const inner = el("div", "alert-line");
     entry.alertText = el("span", "alert-text");
     entry.alertSince = el("span", "alert-since");
-    td.append(entry.alertText, entry.alertSince);
+    inner.append(entry.alertText, entry.alertSince);
     if (!wall && config.can_acknowledge) {
       entry.ack = el("button", "alert-acknowledge", "Acknowledge");
       entry.ack.type = "button";
       entry.ack.addEventListener("click", () => onAcknowledge(entry.row, entry.ack));
-      td.append(entry.ack);
+      inner.append(entry.ack);
     }
+    td.append(inner);
     line.append(td);
     entry.alert = line;
     return line;
@@ -73,7 +76,7 @@ export function createView({ config, wall, onDispatch, onAcknowledge, onFilter }
       badge.style.background = row.priority.colour;
       return [badge];
     });
-    fill(cells.ref, `${row.reference}|${row.follows_parent}|${fresh}`, () => {
+    fill(entry.refText, `${row.reference}|${row.follows_parent}|${fresh}`, () => {
       const link = el("a", null, row.reference);
       link.href = row.url;
       const parts = [link];
@@ -82,6 +85,12 @@ export function createView({ config, wall, onDispatch, onAcknowledge, onFilter }
       if (row.follows_parent) parts.push(el("span", "follows", `follows ${row.follows_parent}`));
       return parts;
     });
+    if (entry.dispatch) {
+      // Kept out of fill()'s way: the same button all the row's life.
+      entry.dispatch.setAttribute("aria-label", `Dispatch a resource to ${row.reference}`);
+      if (row.takes_resources && !entry.dispatch.isConnected) cells.ref.append(entry.dispatch);
+      if (!row.takes_resources) entry.dispatch.remove();
+    }
     fill(cells.what, `${row.summary}|${row.location}|${row.category.name}`, () => [
       el("span", "summary", row.summary),
       el("span", "where", `${row.location} · ${row.category.name}`),
@@ -104,22 +113,23 @@ export function createView({ config, wall, onDispatch, onAcknowledge, onFilter }
       return row.assigned.map((a) => {
         const who = el("span", "assignee");
         who.dataset.status = a.status;
+        who.title = a.name;
         who.append(el("strong", null, a.call_sign), el("span", "pill", a.status_label));
-        if (!wall) who.append(el("span", "assignee-name", a.name));
         // Deployed but not answered (briefing failed, awaiting voice, no acknowledgement):
         // the response clock is still running.
         if (a.warning) who.append(el("span", "assignee-warning", a.warning));
         return who;
       });
     });
-    if (entry.dispatch) {
-      entry.dispatch.setAttribute("aria-label", `Dispatch a resource to ${row.reference}`);
-      if (row.takes_resources && !entry.dispatch.isConnected) cells.assigned.append(entry.dispatch);
-      if (!row.takes_resources && entry.dispatch.isConnected) entry.dispatch.remove();
-    }
     cells.due.dataset.deadline = row.deadline ? JSON.stringify(row.deadline) : "";
+    if (!entry.dueLabel) {
+      entry.dueLabel = el("span", "due-label");
+      entry.dueTime = el("span", "due-time");
+      cells.due.append(entry.dueLabel, entry.dueTime);
+    }
     if (!row.deadline) {
-      cells.due.textContent = "—";
+      entry.dueLabel.textContent = "";
+      entry.dueTime.textContent = "—";
       delete cells.due.dataset.state;
     }
     if (row.alerts.length) {
@@ -129,21 +139,24 @@ export function createView({ config, wall, onDispatch, onAcknowledge, onFilter }
   }
 
   // escalation.selectors.open_alerts: one line under the row for all of the incident's
-  // waiting alerts — the steps, who was told, the reminders, and since when.
+  // waiting alerts — the latest step, who was told, its reminders, how many more wait,
+  // and how long since the first of them fired.
   function drawAlert(entry, row) {
     alertLine(entry);
-    fill(entry.alertText, JSON.stringify(row.alerts.map((a) => [a.id, a.firings, a.told, a.level_label])), () =>
-      row.alerts.map((a) => {
-        const part = el("span", "alert-part");
-        part.dataset.alert = a.id;
-        part.append(
-          el("strong", "alert-step", `⚠ ${a.step}`),
-          el("span", "alert-told", a.told.length ? `told ${a.told.join(", ")}` : `${a.level_label} level`),
-          el("span", "alert-reminder", reminder(a.firings))
-        );
-        return part;
-      })
-    );
+    const latest = row.alerts[row.alerts.length - 1];
+    const told = [...new Set(row.alerts.flatMap((a) => a.told))];
+    const more = row.alerts.length - 1;
+    fill(entry.alertText, JSON.stringify([latest.id, latest.firings, told, more]), () => {
+      const part = el("span", "alert-part");
+      part.dataset.alert = latest.id;
+      part.append(
+        el("strong", "alert-step", `⚠ ${latest.step}`),
+        el("span", "alert-told", told.length ? `told ${told.join(", ")}` : `${latest.level_label} level`),
+        el("span", "alert-reminder", reminder(latest.firings))
+      );
+      if (more) part.append(el("span", "alert-more", `+${more} more waiting`));
+      return [part];
+    });
     entry.alertSince.dataset.since = String(Math.min(...row.alerts.map((a) => Date.parse(a.first_fired_at))));
     if (entry.ack) entry.ack.setAttribute("aria-label", `Acknowledge ${row.reference}`);
   }
@@ -223,9 +236,9 @@ export function createView({ config, wall, onDispatch, onAcknowledge, onFilter }
         const link = el("a", "escalation-ref", row.reference);
         link.href = row.url;
         li.append(badge, link, el("span", "escalation-summary", row.summary));
-        for (const a of row.alerts) {
-          li.append(el("span", "escalation-step", `${a.step} · ${reminder(a.firings)}`));
-        }
+        const latest = row.alerts[row.alerts.length - 1];
+        const more = row.alerts.length > 1 ? ` · +${row.alerts.length - 1} more` : "";
+        li.append(el("span", "escalation-step", `${latest.step} · ${reminder(latest.firings)}${more}`));
         li.append(el("span", "escalation-at", `first fired ${timeOfDay(Math.min(...row.alerts.map((a) => Date.parse(a.first_fired_at))))}`));
         if (config.can_acknowledge) {
           const button = el("button", "acknowledge", "Acknowledge");
@@ -272,12 +285,13 @@ export function createView({ config, wall, onDispatch, onAcknowledge, onFilter }
       const owed = cells.status.querySelector(".update-overdue");
       if (owed) owed.hidden = Date.parse(owed.dataset.due) > nowMs;
       if (cells.due.dataset.deadline) {
-        const { state, text } = countdown(JSON.parse(cells.due.dataset.deadline), nowMs);
+        const { state, label, time } = countdown(JSON.parse(cells.due.dataset.deadline), nowMs);
         cells.due.dataset.state = state;
-        if (cells.due.textContent !== text) cells.due.textContent = text;
+        if (entry.dueLabel.textContent !== label) entry.dueLabel.textContent = label;
+        if (entry.dueTime.textContent !== time) entry.dueTime.textContent = time;
       }
       if (entry.alert && entry.alert.isConnected) {
-        entry.alertSince.textContent = `first ${age((nowMs - Number(entry.alertSince.dataset.since)) / 1000)} ago`;
+        entry.alertSince.textContent = `first fired ${ago((nowMs - Number(entry.alertSince.dataset.since)) / 1000)}`;
       }
     }
   }
