@@ -15,6 +15,7 @@ from dispatch import selectors as dispatch_selectors
 from dispatch import services as dispatch_services
 from escalation import services as escalation_services
 from escalation.demo import install_default_policy
+from escalation.models import EscalationPolicy, Trigger
 from incidents import demo, roles, services
 from incidents.models import Category, ImpactLevel, Incident, UrgencyLevel
 
@@ -102,3 +103,74 @@ def demo_shift(*, minutes: int = 25, dispatched: int = 5, acknowledged: int = 8)
     for incident in waiting.order_by("pk")[:acknowledged]:
         escalation_services.acknowledge_escalations(incident_id=incident.pk, actor=supervisor)
     return incidents
+
+
+# ---- A long shift of escalations, for the heap test and bench/board_heap.py -----------------
+
+REMINDER_EVERY = timedelta(minutes=5)
+REMIND_FOR_EVER = "Heap test: remind for ever"
+
+
+def escalating_incidents(count: int) -> tuple[list[Incident], object]:
+    """`count` P1 fires under a policy that reminds every 5 minutes, without end, until
+    someone acknowledges: each `remind_all` is a new firing (an event, a new alert on the
+    board, an alarm) on every one of them. Returns the incidents and the moment they fired."""
+    demo.install_reference_data()
+    roles.install_roles(group_model=Group, permission_model=Permission)
+    demo.install_users()
+    EscalationPolicy.objects.filter(name=REMIND_FOR_EVER).delete()  # a bench's last run
+    policy = EscalationPolicy.objects.create(name=REMIND_FOR_EVER)
+    policy.steps.create(
+        order=1,
+        name="Priority 1 logged — duty manager paged",
+        trigger=Trigger.P1_LOGGED,
+        requires_ack=True,
+        ack_timeout=REMINDER_EVERY,
+        max_repeats=10_000,
+        notify_group=Group.objects.get_or_create(name="Duty manager")[0],
+    )
+    agent = get_user_model().objects.get(username="agent")
+    started = timezone.now()
+    fires = [
+        services.log_incident(
+            actor=agent,
+            contact_channel="phone",
+            caller_name="Ruth Okafor",
+            caller_phone="07700 900123",
+            location=f"Block {n // 10}, room {n % 10}",
+            category=Category.objects.get(slug="fire-smoke"),
+            summary=f"Smoke alarm {n} sounding",
+            impact=ImpactLevel.objects.get(rank=1),
+            urgency=UrgencyLevel.objects.get(rank=1),
+            details_confirmed=True,
+        ).incident
+        for n in range(count)
+    ]
+    return fires, started
+
+
+class Reminders:
+    """Sweeps on a clock that jumps a reminder period ahead whenever nothing is left to
+    fire: each call fires what one sweep can (a sweep is bounded in time), so events
+    keep coming as fast as the machine makes them."""
+
+    def __init__(self, started):
+        self.started = started
+        self.period = 1
+
+    def sweep(self) -> int:
+        fired = escalation_services.sweep(now=self.started + REMINDER_EVERY * self.period)
+        if fired == 0:
+            self.period += 1
+        return fired
+
+
+def heap_metrics(cdp) -> dict:
+    """After a full garbage collection: the page's JS heap in use, DOM nodes, listeners."""
+    cdp.send("HeapProfiler.collectGarbage")
+    metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+    return {
+        "heap_mb": round(metrics["JSHeapUsedSize"] / 2**20, 2),
+        "nodes": int(metrics["Nodes"]),
+        "listeners": int(metrics["JSEventListeners"]),
+    }

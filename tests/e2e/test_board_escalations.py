@@ -108,7 +108,10 @@ def test_a_fired_escalation_shows_as_one_line_with_its_reminders_until_acknowled
     assert board.locator("#rows tr.alert-row").count() == 0
     assert not board.locator("#new-p1").is_visible()  # no longer "needs acknowledgement"
     board.get_by_text(f"Escalation on {fire.reference} acknowledged.").wait_for()
-    assert {e.acknowledged_by.username for e in EscalationEvent.objects.filter(awaiting_ack=False, acknowledged_at__isnull=False)} == {"sam"}
+    assert {
+        e.acknowledged_by.username
+        for e in EscalationEvent.objects.filter(awaiting_ack=False, acknowledged_at__isnull=False)
+    } == {"sam"}
     screenshot(board, "board-escalation-acknowledged")
 
 

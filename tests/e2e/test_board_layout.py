@@ -67,6 +67,7 @@ def test_the_wall_has_no_navigation_and_shows_at_least_12_incidents_at_1080p(
         assert wall.locator("button").count() == 1  # the sound: audio needs a click to start
         assert wall.locator("#rows tr.alert-row").count() > 0  # the load includes alerts
         assert rows_in_view(wall) >= 12
+
         # large type: what a row says is 30 px or more, its labels 18 px (architecture.md)
         def sizes(selector):
             return wall.evaluate(
@@ -93,7 +94,8 @@ def test_nothing_overlaps_at_1280x720_and_the_header_stays_put(browser, server_u
             """() => [...document.querySelectorAll('.board-bar > *, .board-filters > *')]
                 .filter((n) => n.offsetParent).map((n) => {
                     const r = n.getBoundingClientRect();
-                    return {id: n.id || n.className, x: r.x, y: r.y, width: r.width, height: r.height};
+                    const id = n.id || n.className;
+                    return {id, x: r.x, y: r.y, width: r.width, height: r.height};
                 })"""
         )
         for i, a in enumerate(parts):
