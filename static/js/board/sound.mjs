@@ -10,10 +10,18 @@ function context() {
   return audio;
 }
 
-// Three short beeps. The nodes are disconnected when each tone ends, so nothing is left.
+const BEEP_SECONDS = 0.9;
+let quietAt = 0; // the context's time the last alarm ends
+
+// Three short beeps. Only on a running context: a suspended one (nobody has clicked the
+// page yet) never plays what is scheduled on it, so the nodes would never end and never
+// go. A burst of alarms (a sweep firing on many incidents) sounds once, not on top of
+// itself. The nodes are disconnected when each tone ends, so nothing is left.
 export function beep() {
   try {
     const ctx = context();
+    if (ctx.state !== "running" || ctx.currentTime < quietAt) return;
+    quietAt = ctx.currentTime + BEEP_SECONDS;
     for (const start of [0, 0.35, 0.7]) {
       const tone = ctx.createOscillator();
       const gain = ctx.createGain();
@@ -41,9 +49,4 @@ export function unlockOnGesture() {
   };
   document.addEventListener("pointerdown", unlock);
   document.addEventListener("keydown", unlock);
-}
-
-// For tests and the heap benchmark: how many contexts this page has made (0 or 1).
-export function contextsMade() {
-  return audio ? 1 : 0;
 }

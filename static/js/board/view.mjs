@@ -151,10 +151,10 @@ export function createView({ config, wall, onDispatch, onAcknowledge, onFilter }
       part.dataset.alert = latest.id;
       part.append(
         el("strong", "alert-step", `⚠ ${latest.step}`),
-        el("span", "alert-told", told.length ? `told ${told.join(", ")}` : `${latest.level_label} level`),
+        ` · ${told.length ? `told ${told.join(", ")}` : `${latest.level_label} level`} `,
         el("span", "alert-reminder", reminder(latest.firings))
       );
-      if (more) part.append(el("span", "alert-more", `+${more} more waiting`));
+      if (more) part.append(" ", el("span", "alert-more", `+${more} more waiting`));
       return [part];
     });
     entry.alertSince.dataset.since = String(Math.min(...row.alerts.map((a) => Date.parse(a.first_fired_at))));
