@@ -1,4 +1,4 @@
-"""The live dispatch board page: the snapshot rendered as JSON for board.js to draw."""
+"""The live dispatch board page: the snapshot rendered as JSON for static/js/board/ to draw."""
 
 from django.contrib.auth.decorators import permission_required
 from django.shortcuts import render

@@ -92,7 +92,9 @@ function setConnection(status, code) {
   node.dataset.state = status;
   const asOf = state.syncedAt ? ` Showing data as of ${timeOfDay(state.syncedAt)}.` : "";
   if (status === "refused") {
-    const login = el("a", `/login/?next=${encodeURIComponent(location.pathname + location.search)}`, "Signed out — log in again");
+    const login = document.createElement("a");
+    login.href = `/login/?next=${encodeURIComponent(location.pathname + location.search)}`;
+    login.textContent = "Signed out — log in again";
     node.replaceChildren(login);
     node.title = code === 4403 ? "This login may no longer watch the board." : "The session ended.";
     return;
@@ -104,13 +106,6 @@ function setConnection(status, code) {
     reconnecting: `Reconnecting…${asOf}`,
     live: "● Live",
   }[status];
-}
-
-function el(tag, href, text) {
-  const node = document.createElement(tag);
-  node.href = href;
-  node.textContent = text;
-  return node;
 }
 
 // Asks for every event after the cursor; "Live" once the answer is applied.
@@ -125,6 +120,7 @@ function onMessage(data) {
   else if (data.type === "resync") {
     changed(board.applyResync(state, data, now));
     if (!board.hasGap(state)) setConnection("live");
+    else gapTimer = setTimeout(catchUp, GAP_WAIT_MS); // held-back events still missing one
   } else if (data.type === "resource") changed(board.applyResource(state, data.resource));
   else if (data.type === "presence") $("presence").textContent = `${data.watching} watching`;
 }

@@ -12,15 +12,17 @@ export function openSocket({ url, onMessage, onState, onOpen, pingSeconds }) {
   let retryTimer = null;
   let resyncTimer = null;
   let stopped = false;
+  let opened = false; // once it has been open, a retry says "Reconnecting…" throughout
 
   function connect() {
     clearTimeout(retryTimer);
     retryTimer = null;
     if (stopped || socket) return;
-    onState("connecting");
+    if (!opened) onState("connecting");
     socket = new WebSocket(url);
     socket.onopen = () => {
       attempt = 0;
+      opened = true;
       onOpen();
     };
     socket.onmessage = (message) => {
