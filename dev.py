@@ -2,7 +2,7 @@
 """The project's commands, using only the standard library so they work on a bare Python.
 
     python3 dev.py run     # install, migrate, load demo data, start Daphne + worker + beat
-    python3 dev.py test    # install, run the whole test suite (extra args go to pytest)
+    python3 dev.py test    # install, run the JS tests (Node) and pytest (extra args go to pytest)
     python3 dev.py lint    # ruff, the migrations check and the import contracts, as CI runs them
 
 Each first makes sure .venv exists and holds what pyproject.toml asks for, then re-runs
@@ -12,6 +12,7 @@ itself inside it.
 import hashlib
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -181,7 +182,18 @@ def run() -> int:
             embedded_redis.stop(redis_process)
 
 
+JS_TESTS = ROOT / "static" / "js" / "tests"
+
+
 def test(args: list[str]) -> int:
+    """The board's JavaScript state tests (Node's built-in runner, no npm), then pytest with
+    `args`. A machine without Node fails here rather than skipping them."""
+    node = shutil.which("node")
+    if node is None:
+        print("dev.py test: `node` (Node.js 20+) is needed for static/js/tests/.", file=sys.stderr)
+        return 1
+    if subprocess.run([node, "--test", str(JS_TESTS)], cwd=ROOT).returncode != 0:
+        return 1
     return subprocess.run([sys.executable, "-m", "pytest", *args], cwd=ROOT).returncode
 
 

@@ -20,7 +20,18 @@ class AlertSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=Action.choices)
     repetition = serializers.IntegerField()
     fired_at = serializers.DateTimeField()
+    first_fired_at = serializers.DateTimeField(
+        help_text=(
+            "When the run of unanswered firings this one ends began. Counted for the board's "
+            "rows (selectors.open_alerts); this list gives each firing alone (its own time)."
+        )
+    )
+    firings = serializers.IntegerField(
+        help_text="Firings in that run: 1 the first, 3 after two reminders (this list: 1)."
+    )
+    told = serializers.ListField(child=serializers.CharField(), help_text="Groups and people.")
     needs_ack = serializers.BooleanField()
+    ack_url = serializers.CharField(help_text="POST here to acknowledge the incident's alerts.")
 
 
 class EscalationFilterSerializer(serializers.Serializer):

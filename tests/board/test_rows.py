@@ -1,5 +1,6 @@
 """The board's reads: rows, the snapshot and the resync answer."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -306,3 +307,20 @@ def test_board_page_renders_in_constant_queries(client, reference_data):
         client.get("/board/")
 
     assert len(many) == len(few)
+
+
+def test_the_wall_board_has_no_navigation_filters_or_inline_script(client, reference_data):
+    client.force_login(supervisor())
+
+    desk = client.get("/board/").content.decode()
+    wall = client.get("/board/?wall=1").content.decode()
+
+    assert 'aria-label="Main"' in desk and 'id="filters"' in desk
+    assert 'aria-label="Main"' not in wall and 'id="filters"' not in wall
+    assert 'id="dispatch-dialog"' not in wall
+    for page in (desk, wall):
+        # CSP script-src 'self': the only scripts are the module file and JSON data
+        scripts = re.findall(r"<script([^>]*)>", page)
+        assert all('type="application/json"' in s or "src=" in s for s in scripts)
+        assert "style=" not in page
+        assert 'src="/static/js/board/main.mjs"' in page

@@ -27,6 +27,14 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+# An init script that counts the AudioContexts a page makes (the board reuses one).
+COUNT_AUDIO = """
+    window.audioContextsMade = 0;
+    const Real = window.AudioContext;
+    window.AudioContext = class extends Real {
+        constructor(...args) { super(...args); window.audioContextsMade += 1; }
+    };
+"""
 
 
 # Module scope: Playwright's event loop must be gone before other modules' asyncio tests run.
@@ -97,6 +105,15 @@ def server_url(test_database):
         yield f"http://127.0.0.1:{port}"
     finally:
         stop_daphne(process)
+
+
+@pytest.fixture
+def own_server(test_database):
+    """A Daphne of this test's own, on a fixed port, so the test can restart it."""
+    port = free_port()
+    server = {"process": start_daphne(port, test_database), "port": port, "db": test_database}
+    yield server
+    stop_daphne(server["process"])
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connections
 
-from incidentdesk.embedded_redis import free_port
 from incidents.models import Category, ImpactLevel, Incident, UrgencyLevel
 from tests.e2e.conftest import log_in, screenshot, start_daphne, stop_daphne
 from tests.e2e.test_log_incident import type_call
@@ -14,15 +13,6 @@ from tests.factories import agent, log, supervisor
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PAYLOAD = "<img src=x onerror=\"document.title='pwned'\">"
-
-
-@pytest.fixture
-def own_server(test_database):
-    """A Daphne of this test's own, on a fixed port, so the test can restart it."""
-    port = free_port()
-    server = {"process": start_daphne(port, test_database), "port": port, "db": test_database}
-    yield server
-    stop_daphne(server["process"])
 
 
 def open_page(browser, url):
@@ -126,7 +116,7 @@ def test_a_new_p1_is_impossible_to_miss_and_filters_stay_in_the_url(new_page, re
     board.check("#f-unassigned")
     assert "unassigned=1" in board.url and "category" not in board.url
     row(board, "Smoke in the server room").wait_for()
-    assert "new-p1-row" in row(board, "Smoke in the server room").get_attribute("class")
+    assert "alarm-row" in row(board, "Smoke in the server room").get_attribute("class")
     screenshot(board, "board-new-p1")
 
     board.reload()

@@ -60,7 +60,7 @@ def breached_p1():
     return fire
 
 
-def test_a_fired_escalation_shows_on_the_board_until_a_supervisor_acknowledges_it(
+def test_a_fired_escalation_shows_as_one_line_with_its_reminders_until_acknowledged_there(
     new_page, reference_data
 ):
     fire = breached_p1()
@@ -68,7 +68,7 @@ def test_a_fired_escalation_shows_on_the_board_until_a_supervisor_acknowledges_i
     supervisor(username="sam")
     board = open_board(new_page, "sam")
     escalations = board.locator("#escalations")
-    assert escalations.locator("#escalations-count").inner_text() == "0"
+    assert board.locator("#escalations-count").inner_text() == "0"
     assert "Nothing waiting." in escalations.inner_text()
 
     # when the escalation sweep runs (what Celery beat's task does every few seconds)
@@ -79,26 +79,41 @@ def test_a_fired_escalation_shows_on_the_board_until_a_supervisor_acknowledges_i
     alert.wait_for(timeout=2_000)
     line = alert.inner_text().lower()
     assert STEP.lower() in line and "supervisor" in line
-    assert "needs acknowledgement" in line and "fired" in line
+    assert "first alert" in line and "first fired just now" in line
     # and the call is announced like a new P1, and listed as waiting for a supervisor
     assert STEP in board.locator("#new-p1").inner_text()
-    assert "new-p1-row" in row(board, "Smoke in the server room").get_attribute("class")
+    assert "alarm-row" in row(board, "Smoke in the server room").get_attribute("class")
     waiting = escalations.locator("li", has_text=fire.reference)
     assert STEP in waiting.inner_text()
-    assert escalations.locator("#escalations-count").inner_text() == "1"
+    assert board.locator("#escalations-count").inner_text() == "1"
+
+    # when nobody acknowledges and it is repeated twice (5 and 10 minutes later)
+    fired_at = EscalationEvent.objects.get().fired_at
+    for minutes in (5, 10):
+        in_worker(lambda m=minutes: services.sweep(now=fired_at + timedelta(minutes=m)))
+
+    # then it is still one line, saying how often it was repeated and since when
+    alert.get_by_text("2nd reminder").wait_for(timeout=2_000)
     assert board.locator("#rows tr.alert-row").count() == 1
+    assert alert.locator(".alert-part").count() == 1
+    # counted from the first firing, not from the repeat (dated 10 minutes on)
+    since = int(alert.locator(".alert-since").get_attribute("data-since"))
+    assert since == int(fired_at.timestamp() * 1000)
     screenshot(board, "board-escalation")
 
-    # when Sam acknowledges it from the board
-    waiting.get_by_role("button", name=f"Acknowledge {fire.reference}").click()
+    # when Sam acknowledges it from the line
+    alert.get_by_role("button", name=f"Acknowledge {fire.reference}").click()
 
-    # then it leaves the list and the row, live
+    # then it leaves the line and the list, live
     escalations.get_by_text("Nothing waiting.").wait_for(timeout=2_000)
-    assert escalations.locator("#escalations-count").inner_text() == "0"
+    assert board.locator("#escalations-count").inner_text() == "0"
     assert board.locator("#rows tr.alert-row").count() == 0
     assert not board.locator("#new-p1").is_visible()  # no longer "needs acknowledgement"
     board.get_by_text(f"Escalation on {fire.reference} acknowledged.").wait_for()
-    assert EscalationEvent.objects.get().acknowledged_by.username == "sam"
+    assert {
+        e.acknowledged_by.username
+        for e in EscalationEvent.objects.filter(awaiting_ack=False, acknowledged_at__isnull=False)
+    } == {"sam"}
     screenshot(board, "board-escalation-acknowledged")
 
 
