@@ -30,3 +30,21 @@ def normalise(text: str) -> str:
     if reason != phonenumbers.ValidationResult.IS_POSSIBLE:
         raise PhoneInvalid(INVALID)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def written_forms(value: str) -> list[str]:
+    """The ways a stored number is written by people (E.164, international, national, with
+    and without spaces), so a copy typed into free text is found whatever its form. Text
+    that is not a phone number is itself only."""
+    try:
+        number = phonenumbers.parse(value, settings.PHONE_DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return [value]
+    if not phonenumbers.is_possible_number(number):
+        return [value]
+    Format = phonenumbers.PhoneNumberFormat
+    forms = {value}
+    for style in (Format.E164, Format.INTERNATIONAL, Format.NATIONAL):
+        written = phonenumbers.format_number(number, style)
+        forms.update({written, written.replace(" ", "")})
+    return sorted(forms)

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 
 from django.db.models import Exists, OuterRef, Q
 
+from core import phones
 from incidents import timeline
 from incidents.lifecycle import OPEN_STATUSES
 from incidents.models import ContactView, Incident, IncidentEvent
@@ -95,8 +96,10 @@ def mask_text(text: str, incident: Incident, *, replacement: str = HIDDEN) -> st
 
 def replace_all(text: str, values: Iterable[str], replacement: str) -> str:
     """Every whole occurrence of each value (case-insensitively, not inside a longer word:
-    a caller called Ann leaves "Annex" alone), longest value first."""
-    for value in sorted({v.strip() for v in values if v and v.strip()}, key=len, reverse=True):
+    a caller called Ann leaves "Annex" alone), longest value first; a phone number in any
+    of the ways people write it (core.phones.written_forms)."""
+    written = {form for v in values if v and v.strip() for form in phones.written_forms(v.strip())}
+    for value in sorted(written, key=len, reverse=True):
         pattern = rf"(?<!\w){re.escape(value)}(?!\w)"
         text = re.sub(pattern, lambda _: replacement, text, flags=re.IGNORECASE)
     return text

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from core import phones
 from core.errors import Invalid
 from core.text import has_control_characters
 from incidents.errors import MatrixIncomplete
@@ -91,6 +92,11 @@ def search(
         | Q(caller_phone__icontains=text)
         | Q(caller_email__icontains=text)
     )
+    try:  # phones are stored in E.164: "07700 900123" finds "+447700900123"
+        if phone := phones.normalise(text):
+            by_caller |= Q(caller_phone=phone)
+    except phones.PhoneInvalid:
+        pass
     if caller_scope is not None:
         by_caller &= caller_scope
     condition = (
