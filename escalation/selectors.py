@@ -38,9 +38,10 @@ def unacknowledged_escalations() -> QuerySet[EscalationEvent]:
 
 
 def open_alerts(incident_ids: Iterable[int]) -> dict[int, list[dict]]:
-    """For board rows: each incident's alerts waiting for acknowledgement (one query)."""
+    """For board rows: each incident's alerts waiting for acknowledgement (one query).
+    `incident_ids` may be a queryset of ids (the board's filter, as a subquery)."""
     alerts: dict[int, list[dict]] = {}
-    for event in _waiting().filter(incident_id__in=list(incident_ids)).order_by("fired_at"):
+    for event in _waiting().filter(incident_id__in=incident_ids).order_by("fired_at"):
         alerts.setdefault(event.incident_id, []).append(alert_row(event))
     return alerts
 
