@@ -30,11 +30,11 @@ def current_matrix() -> PriorityMatrix | None:
 
 
 def matrix_cell(*, impact: ImpactLevel, urgency: UrgencyLevel) -> tuple[MatrixCell, PriorityMatrix]:
-    """The cell of the current matrix for this impact and urgency."""
-    matrix = current_matrix()
+    """The cell of the current matrix for this impact and urgency (one query)."""
+    current = PriorityMatrix.objects.order_by("pk").values("pk")[:1]
     cell = (
-        MatrixCell.objects.select_related("priority")
-        .filter(matrix=matrix, impact=impact, urgency=urgency)
+        MatrixCell.objects.select_related("priority", "matrix")
+        .filter(matrix=Subquery(current), impact=impact, urgency=urgency)
         .first()
     )
     if cell is None:
@@ -42,7 +42,7 @@ def matrix_cell(*, impact: ImpactLevel, urgency: UrgencyLevel) -> tuple[MatrixCe
             f"The priority matrix has no cell for impact “{impact.name}” × urgency "
             f"“{urgency.name}”. Ask an admin to complete the matrix."
         )
-    return cell, matrix
+    return cell, cell.matrix
 
 
 def matrix_grid() -> dict:
