@@ -3,10 +3,11 @@
 import pytest
 from rest_framework.test import APIClient
 
+from escalation.models import Trigger
 from incidents import demo
 from incidents.events import event_message
 from incidents.models import Category, ImpactLevel, Incident, UrgencyLevel
-from tests.factories import agent, log, minor, on_dispatch
+from tests.factories import agent, escalation_policy, log, minor, on_dispatch
 from tests.incidents.api_support import INCIDENTS, action_url, client_for, detail_url, new_call
 
 pytestmark = pytest.mark.django_db
@@ -275,3 +276,30 @@ def test_the_list_costs_the_same_queries_for_5_or_500_incidents(
     # when / then a logged-in session lists a full page in a fixed number of queries
     shown = _list_queries(django_assert_num_queries, client, LIST_QUERIES)
     assert shown == min(how_many, 200)
+
+
+# session, user, 2 × permissions; category, impact, urgency; the transaction: matrix cell,
+# incident, clocks, timeline lock, last event id, event; entering the escalation policy:
+# policy, steps, escalation, clocks, due work; the answer: incident, escalation, clocks,
+# linked calls; and the transaction's BEGIN and COMMIT (a savepoint and its release inside
+# the test's transaction). The board's row is read by the publisher's thread, not here.
+CREATE_QUERIES = 24
+
+
+@pytest.mark.parametrize("already_logged", [0, 30])
+def test_a_create_costs_the_same_queries_however_many_incidents_exist(
+    user, already_logged, django_assert_num_queries
+):
+    escalation_policy(
+        {"trigger": Trigger.RESPONSE_ELAPSED, "percent": 50},
+        {"trigger": Trigger.RESPONSE_BREACHED},
+    )
+    for _ in range(already_logged):
+        log(actor=user)
+    client = APIClient()
+    client.force_login(user)
+
+    with django_assert_num_queries(CREATE_QUERIES):
+        response = client.post(INCIDENTS, new_call(), format="json")
+
+    assert response.status_code == 201
