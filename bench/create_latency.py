@@ -44,6 +44,7 @@ os.environ["DJANGO_SETTINGS_MODULE"] = "bench.floor_settings"
 FLOOR = "/bench/floor/"
 APP = "/api/incidents/"
 NO_BACKLOG_P99 = 1.0  # seconds
+ASGI_APP = "incidentdesk.asgi:application"
 
 
 def body(n: int) -> dict:
@@ -65,12 +66,11 @@ def prepare() -> str:
     import django
 
     django.setup()
+    import seed
     from django.core.management import call_command
     from django.db import connection
-    from rest_framework.authtoken.models import Token
-
-    import seed
     from floor_urls import FLOOR_TABLE
+    from rest_framework.authtoken.models import Token
 
     call_command("migrate", verbosity=0)
     user, _ = seed.reference_data()
@@ -102,8 +102,7 @@ def queries_per_request(token: str) -> dict[str, int]:
 def start_daphne(port: int) -> subprocess.Popen:
     (ROOT / ".run").mkdir(exist_ok=True)
     process = subprocess.Popen(  # noqa: S603 (our own server, fixed arguments)
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
-        + ["incidentdesk.asgi:application"],
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), ASGI_APP],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=open(ROOT / ".run" / "bench-daphne.log", "w"),  # noqa: SIM115
@@ -171,6 +170,11 @@ class Driver:
         }
 
 
+def _cells(result: dict) -> str:
+    kept_up = "yes" if result["no_backlog"] else "no"
+    return f"{result['p50_ms']:>7.1f}ms {result['p99_ms']:>5.0f}ms {kept_up:>3}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rates", type=float, nargs="+", default=[5, 20, 40, 80])
@@ -185,7 +189,7 @@ def main() -> None:
     driver = Driver(port, token)
     results: dict[str, dict[float, dict]] = {"floor": {}, "app": {}}
     try:
-        for label, url in (("floor", FLOOR), ("app", APP)):
+        for url in (FLOOR, APP):
             driver.run(url, rate=5, seconds=1, start_n=0)  # warm the process and connections
         n = 10_000
         for rate in args.rates:
@@ -196,15 +200,14 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
-    print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (1, 5 min; the machine is shared)")
+    print(
+        f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (1, 5 min; the machine is shared)"
+    )
     print(f"queries per request: floor {queries['floor']}, app {queries['app']}")
-    print(f"{'rate/s':>7} | {'floor p50':>9} {'p99':>7} {'ok':>3} | {'app p50':>8} {'p99':>7} {'ok':>3}")
+    print(f"{'rate/s':>7} | floor p50     p99  ok |   app p50     p99  ok")
     for rate in args.rates:
-        f, a = results["floor"][rate], results["app"][rate]
-        print(
-            f"{rate:>7g} | {f['p50_ms']:>7.1f}ms {f['p99_ms']:>5.0f}ms {'yes' if f['no_backlog'] else 'no':>3}"
-            f" | {a['p50_ms']:>6.1f}ms {a['p99_ms']:>5.0f}ms {'yes' if a['no_backlog'] else 'no':>3}"
-        )
+        cells = [_cells(results[label][rate]) for label in ("floor", "app")]
+        print(f"{rate:>7g} | {cells[0]} | {cells[1]}")
     for label in ("floor", "app"):
         kept_up = [rate for rate in args.rates if results[label][rate]["no_backlog"]]
         print(f"highest rate with no backlog, {label}: {max(kept_up) if kept_up else 'none'}/s")

@@ -5,6 +5,8 @@ from datetime import datetime, timedelta
 from difflib import SequenceMatcher
 
 from django.conf import settings
+from django.contrib.postgres.search import TrigramSimilarity
+from django.db import connection
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
@@ -113,19 +115,43 @@ def _similar(a: str, b: str) -> float:
     return SequenceMatcher(None, a, b).ratio()
 
 
+# How many candidates the similarity rule (_similar) looks at, best first.
+DUPLICATE_CANDIDATES = 50
+# Below this pg_trgm similarity a location is not a candidate (pg_trgm's own default).
+TRIGRAM_FLOOR = 0.3
+
+
 def likely_duplicates(
     *, category: Category | None, location: str, exclude_pk: int | None = None, limit: int = 5
 ) -> list[Incident]:
-    """Open incidents in the same category, logged recently, at a similar location."""
-    if category is None or not location.strip():
+    """Open incidents in the same category, logged recently, at a similar location.
+
+    On PostgreSQL the candidates are found by trigram similarity (pg_trgm, with a GIN index
+    on the location: migration 0012) and the containment the rule accepts, best first, so
+    the read costs the same however many incidents the window holds; elsewhere (SQLite) the
+    window's newest are scored. Either way the rule that decides is `_similar`.
+    """
+    location = location.strip()
+    if category is None or not location:
         return []
     since = timezone.now() - timedelta(minutes=settings.DUPLICATE_WINDOW_MINUTES)
     candidates = (
-        open_incidents()
+        Incident.objects.select_related("priority")
+        .exclude(status__in=CLOSED_STATUSES)
         .filter(category=category, created_at__gte=since, parent__isnull=True)
         .exclude(pk=exclude_pk)
     )
-    scored = [(_similar(location, c.location), c) for c in candidates[:200]]
+    if connection.vendor == "postgresql":
+        candidates = (
+            candidates.filter(
+                Q(location__trigram_similar=location) | Q(location__icontains=location)
+            )
+            .annotate(similarity=TrigramSimilarity("location", location))
+            .order_by("-similarity", "-created_at")
+        )
+    else:
+        candidates = candidates.order_by("-created_at")
+    scored = [(_similar(location, c.location), c) for c in candidates[:DUPLICATE_CANDIDATES]]
     scored = [(score, c) for score, c in scored if score >= 0.6]
     scored.sort(key=lambda pair: (-pair[0], -pair[1].created_at.timestamp()))
     return [c for _, c in scored[:limit]]
