@@ -1,6 +1,7 @@
 """The incidents API: create, read, list and edit, as integrations use it."""
 
 import pytest
+from django.db import connection
 from rest_framework.test import APIClient
 
 from escalation.models import Trigger
@@ -279,7 +280,8 @@ def test_the_list_costs_the_same_queries_for_5_or_500_incidents(
 
 
 # session, user, 2 × permissions; category, impact, urgency; the transaction: matrix cell,
-# incident, clocks, timeline lock, last event id, event; entering the escalation policy:
+# incident, clocks, timeline lock (PostgreSQL only), last event id, event; entering the
+# escalation policy:
 # policy, steps, escalation, clocks, due work; the answer: incident, escalation, clocks,
 # linked calls; and the transaction's BEGIN and COMMIT (a savepoint and its release inside
 # the test's transaction). The board's row is read by the publisher's thread, not here.
@@ -299,7 +301,8 @@ def test_a_create_costs_the_same_queries_however_many_incidents_exist(
     client = APIClient()
     client.force_login(user)
 
-    with django_assert_num_queries(CREATE_QUERIES):
+    timeline_lock = 1 if connection.vendor == "postgresql" else 0
+    with django_assert_num_queries(CREATE_QUERIES - 1 + timeline_lock):
         response = client.post(INCIDENTS, new_call(), format="json")
 
     assert response.status_code == 201
