@@ -7,7 +7,7 @@ from difflib import SequenceMatcher
 from django.conf import settings
 from django.contrib.postgres.search import TrigramSimilarity
 from django.db import connection
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery, prefetch_related_objects
 from django.utils import timezone
 
 from incidents.errors import MatrixIncomplete
@@ -100,6 +100,26 @@ def search(queryset: QuerySet[Incident], text: str) -> QuerySet[Incident]:
 
 def incident_detail(pk: int) -> Incident:
     return incidents_for_list().prefetch_related("children").get(pk=pk)
+
+
+def detail_of_logged(incident: Incident) -> Incident:
+    """What incident_detail reads, for the incident log_incident has just written and
+    returned: its row and its references (category, levels, priority, creator, parent) are
+    the ones in hand, so only what the hooks of the same transaction may have changed (the
+    escalation, the clocks) and the linked calls are read — three small queries instead of
+    the detail's joined read of the row it already has."""
+    escalation = Incident._meta.get_field("escalation")
+    if escalation.is_cached(incident):
+        # Cached when entering the policy created it; a "P1 logged" step that raised the
+        # level changed another copy.
+        escalation.delete_cached_value(incident)
+    prefetch_related_objects(
+        [incident],
+        "escalation",
+        Prefetch("timers", queryset=SlaTimer.objects.order_by("due_at")),
+        "children",
+    )
+    return incident
 
 
 def timeline(incident: Incident) -> QuerySet[IncidentEvent]:
