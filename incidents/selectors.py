@@ -79,6 +79,16 @@ def open_incidents() -> QuerySet[Incident]:
     return incidents_for_list().exclude(status__in=CLOSED_STATUSES)
 
 
+def incidents_for_page(*, open_only: bool) -> QuerySet[Incident]:
+    """What the agents' list page shows (templates/incidents/list.html): priority, category
+    and the clocks — not the API's levels, creator, parent and escalation, whose joins and
+    prefetches the page would pay for and never show."""
+    incidents = Incident.objects.select_related("category", "priority").prefetch_related(
+        Prefetch("timers", queryset=SlaTimer.objects.order_by("due_at"))
+    )
+    return incidents.exclude(status__in=CLOSED_STATUSES) if open_only else incidents
+
+
 def search(queryset: QuerySet[Incident], text: str) -> QuerySet[Incident]:
     """Match a reference, the caller, the location or an asset reference."""
     text = text.strip()
