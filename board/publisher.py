@@ -3,13 +3,23 @@
 An event goes out after its transaction commits, so no screen shows a change that was
 rolled back. A Redis blip after commit is logged, not raised: the change is already safe
 in the database, and boards resync from the timeline.
+
+The commit hands the message to one sender thread per process (`_Sender`), which reads the
+row and talks to the channel layer; the request that made the change answers without
+waiting for either. The thread sends in commit order. What it has not sent when the process
+dies is lost, like any message the channel layer drops: boards notice the gap by `prev_id`
+and resync from the timeline by event id.
 """
 
+import asyncio
 import logging
+import os
+import queue
+import threading
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-from django.db import transaction
+from channels import DEFAULT_CHANNEL_LAYER
+from channels.layers import channel_layers
+from django.db import close_old_connections, connection, transaction
 
 from board import rows
 from incidents.events import event_message
@@ -40,35 +50,91 @@ def on_resource_changed(*, row: dict) -> None:
 
 def publish(message: dict, *, incident_id: int) -> None:
     """Send `message` to the board and the incident's watchers once the transaction commits."""
-    transaction.on_commit(lambda: _send(message, incident_id=incident_id))
+    transaction.on_commit(lambda: _sender.submit(_send, message, incident_id=incident_id))
 
 
 def publish_board(message: dict) -> None:
     """Send a board message that is not an incident event (e.g. {"type": "resource", ...})
     once the transaction commits. Boards forward it as it is; see docs/architecture.md."""
-    transaction.on_commit(lambda: _send_board(message))
+    transaction.on_commit(lambda: _sender.submit(_send_board, message))
 
 
-def _send(message: dict, *, incident_id: int) -> None:
-    layer = get_channel_layer()
-
-    async def send_to_groups(payload):
-        for group in (BOARD_GROUP, incident_group(incident_id)):
-            await layer.group_send(group, payload)
-
+def _send(loop, layer, message: dict, *, incident_id: int) -> None:
     try:
         # Read after commit, so the row is the committed truth (boards keep the newest version).
-        message = {**message, "row": rows.incident_row(incident_id)}
-        # One async_to_sync for both groups: each call costs an event loop and a connection.
-        async_to_sync(send_to_groups)({"type": "incident.event", "event": message})
+        payload = {"type": "incident.event", "event": {**message, "row": _read_row(incident_id)}}
+        loop.run_until_complete(
+            _group_send(layer, (BOARD_GROUP, incident_group(incident_id)), payload)
+        )
     except Exception:
         logger.exception("Could not publish event %s; boards will resync", message.get("id"))
 
 
-def _send_board(message: dict) -> None:
+def _read_row(incident_id: int) -> dict | None:
+    close_old_connections()  # a connection the database dropped while the thread was idle
+    return rows.incident_row(incident_id)
+
+
+def _send_board(loop, layer, message: dict) -> None:
     try:
-        async_to_sync(get_channel_layer().group_send)(
-            BOARD_GROUP, {"type": "board.message", "message": message}
+        loop.run_until_complete(
+            _group_send(layer, (BOARD_GROUP,), {"type": "board.message", "message": message})
         )
     except Exception:
         logger.exception("Could not publish a %s message; boards will resync", message.get("type"))
+
+
+async def _group_send(layer, groups: tuple[str, ...], payload: dict) -> None:
+    for group in groups:
+        await layer.group_send(group, payload)
+
+
+class _Sender:
+    """One thread per process, with its own event loop and channel-layer connections, that
+    runs the sends one after another in the order the transactions committed."""
+
+    def __init__(self):
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._pid = None  # a forked child (Celery's pool) starts its own thread
+
+    def submit(self, send, *args, **kwargs) -> None:
+        with self._lock:
+            if self._pid != os.getpid():
+                self._jobs = queue.SimpleQueue()
+                threading.Thread(
+                    target=self._run, args=(self._jobs,), name="board-publisher", daemon=True
+                ).start()
+                self._pid = os.getpid()
+            self._jobs.put((send, args, kwargs))
+
+    def wait_until_sent(self, timeout: float = 5.0) -> bool:
+        """Block until everything submitted so far has been sent (tests wait on it)."""
+        if self._pid != os.getpid():
+            return True
+        done = threading.Event()
+        self._jobs.put((None, (done,), {}))
+        return done.wait(timeout)
+
+    @staticmethod
+    def _run(jobs: queue.SimpleQueue) -> None:
+        # One loop for the thread's life, so the channel layer keeps its Redis connections
+        # (async_to_sync made a loop, and connections, per message); and a layer of its own,
+        # built from the same settings, whose connections belong to this loop alone.
+        loop = asyncio.new_event_loop()
+        layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
+        while True:
+            send, args, kwargs = jobs.get()
+            if send is None:
+                args[0].set()
+            else:
+                send(loop, layer, *args, **kwargs)
+            if jobs.empty():
+                # Kept open while busy, closed when idle: nothing closes a thread's
+                # connection at the end of a request, and a test database cannot be
+                # dropped while one is open.
+                connection.close()
+
+
+_sender = _Sender()
+wait_until_sent = _sender.wait_until_sent

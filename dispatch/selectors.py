@@ -1,6 +1,7 @@
 """Reads shared by the incident page, the board, the API and the services."""
 
 import math
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import NamedTuple
@@ -316,11 +317,16 @@ def dispatch_warning(dispatch: Dispatch, *, briefing: str, now) -> str:
 
 def assigned_resources(incident_ids) -> dict[int, list[dict]]:
     """The resources on active dispatches for each incident id, for the board's rows, each
-    with a `warning` while its resource has not answered (dispatch_warning)."""
-    assigned: dict[int, list[dict]] = {pk: [] for pk in incident_ids}
+    with a `warning` while its resource has not answered (dispatch_warning). `incident_ids`
+    may be a queryset of ids: the board passes its filter as a subquery rather than a
+    thousand parameters. An incident with none maps to []."""
+    assigned: dict[int, list[dict]] = defaultdict(list)
     dispatches = (
-        Dispatch.objects.filter(incident_id__in=list(assigned), status__in=ACTIVE_DISPATCH)
+        Dispatch.objects.filter(incident_id__in=incident_ids, status__in=ACTIVE_DISPATCH)
         .select_related("resource")
+        # What a row and dispatch_warning read: loading every timestamp of a few hundred
+        # dispatches and their resources would cost more than the rest of the query.
+        .only("incident_id", "status", "dispatched_at", "resource__call_sign", "resource__name")
         .annotate(briefing_status=briefing_state())
         .order_by("dispatched_at")
     )

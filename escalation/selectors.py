@@ -85,8 +85,9 @@ def _chains(history: list[EscalationEvent]) -> dict[int, tuple]:
 def open_alerts(incident_ids: Iterable[int]) -> dict[int, list[dict]]:
     """For board rows: each incident's alerts waiting for acknowledgement, oldest first,
     each with its run of reminders and who was told (one query, plus one for the names of
-    the people told when a step names a person)."""
-    waiting_incidents = _waiting().filter(incident_id__in=list(incident_ids)).values("incident_id")
+    the people told when a step names a person). `incident_ids` may be a queryset of ids
+    (the board's filter, as a subquery)."""
+    waiting_incidents = _waiting().filter(incident_id__in=incident_ids).values("incident_id")
     history = list(
         EscalationEvent.objects.filter(incident_id__in=waiting_incidents, requires_ack=True)
         .select_related("incident__priority")

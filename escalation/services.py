@@ -75,7 +75,8 @@ def enter_policy(*, incident: Incident, at: datetime) -> Escalation | None:
     escalation = Escalation.objects.create(
         incident=incident, policy=policy, snapshot=policy_snapshot(policy, at=at), entered_at=at
     )
-    schedule_steps(incident=incident)
+    # Nothing has fired or been scheduled for an incident logged in this transaction.
+    _schedule(incident=incident, escalation=escalation, fresh=True)
     # A call logged as linked is one more caller about its parent's event: the parent's
     # "P1 logged" already raised the alarm.
     if incident.priority.rank == 1 and incident.parent_id is None:
@@ -117,15 +118,29 @@ def schedule_steps(*, incident: Incident) -> None:
     escalation = Escalation.objects.filter(incident=incident).first()
     if escalation is None:
         return
-    EscalationDue.objects.filter(incident=incident, attempt=0).delete()
+    _schedule(incident=incident, escalation=escalation, fresh=False)
+
+
+def _schedule(*, incident: Incident, escalation: Escalation, fresh: bool) -> None:
+    """schedule_steps for a known escalation. `fresh`: entered in this transaction, so no
+    step has fired or been scheduled yet (nothing to delete, read back or number past)."""
+    if not fresh:
+        EscalationDue.objects.filter(incident=incident, attempt=0).delete()
     timer_steps = [s for s in escalation.steps() if s.trigger in TIMER_TRIGGERS]
     if not timer_steps:
         return
-    firings = EscalationEvent.objects.filter(
-        incident=incident, step_id__in=[s.id for s in timer_steps]
-    ).values_list("step_id", "fired_at")
+    step_ids = [s.id for s in timer_steps]
+    firings = (
+        []
+        if fresh
+        else list(
+            EscalationEvent.objects.filter(incident=incident, step_id__in=step_ids).values_list(
+                "step_id", "fired_at"
+            )
+        )
+    )
     timers = {t.kind: t for t in SlaTimer.objects.filter(incident=incident)}
-    rows = []
+    due = []
     for step in timer_steps:
         timer = clock_of(step, timers)
         if timer is None or not timer.running:
@@ -135,25 +150,39 @@ def schedule_steps(*, incident: Incident) -> None:
             fired_at = [at for at in fired_at if at >= timer.started_at]
         if fired_at:
             continue
-        rows.append(
-            EscalationDue(
-                incident=incident,
-                step_id=step.id,
-                repetition=_next_repetition(incident, step.id),
-                due_at=step_due_at(step, timer),
-            )
+        due.append(step)
+    if not due:
+        return
+    used = {} if fresh else _last_repetitions(incident, [step.id for step in due])
+    EscalationDue.objects.bulk_create(
+        EscalationDue(
+            incident=incident,
+            step_id=step.id,
+            repetition=used.get(step.id, -1) + 1,
+            due_at=step_due_at(step, clock_of(step, timers)),
         )
-    EscalationDue.objects.bulk_create(rows)
+        for step in due
+    )
+
+
+def _last_repetitions(incident: Incident, step_ids: list[int]) -> dict[int, int]:
+    """The highest firing number used by each step (fired or waiting), in two queries."""
+    used: dict[int, int] = {}
+    for model in (EscalationEvent, EscalationDue):
+        for step_id, highest in (
+            model.objects.filter(incident=incident, step_id__in=step_ids)
+            .values("step_id")
+            .annotate(m=Max("repetition"))
+            .values_list("step_id", "m")
+        ):
+            used[step_id] = max(used.get(step_id, -1), highest)
+    return used
 
 
 def _next_repetition(incident: Incident, step_id: int) -> int:
     """The next unused firing number of a step (fired or waiting), so a new occurrence, a
     repeat and a new interval never share one; the incident is locked by the caller."""
-    used = [
-        model.objects.filter(incident=incident, step_id=step_id).aggregate(m=Max("repetition"))["m"]
-        for model in (EscalationEvent, EscalationDue)
-    ]
-    return max((u for u in used if u is not None), default=-1) + 1
+    return _last_repetitions(incident, [step_id]).get(step_id, -1) + 1
 
 
 # --- Firing ---

@@ -34,6 +34,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # The trigram lookups of the duplicate search (incidents.selectors.likely_duplicates);
+    # nothing of it runs on SQLite.
+    "django.contrib.postgres",
     "rest_framework",
     # Unused: kept because early migrations depend on it. Its table (keys in clear) was
     # emptied into knox's hashed tokens by incidents 0012.

@@ -260,7 +260,11 @@ class IncidentViewSet(
         logged = services.log_incident(
             actor=request.user, idempotency_key=key, fingerprint=fingerprint, **values
         )
-        incident = selectors.incident_detail(logged.incident.pk)
+        incident = (
+            selectors.incident_detail(logged.incident.pk)
+            if logged.replayed
+            else selectors.detail_of_logged(logged.incident)
+        )
         headers = {"Location": reverse("api-incident-detail", args=[incident.pk], request=request)}
         if logged.replayed:
             headers["Idempotent-Replayed"] = "true"

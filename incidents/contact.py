@@ -97,9 +97,26 @@ def mask_text(text: str, incident: Incident, *, replacement: str = HIDDEN) -> st
 def replace_all(text: str, values: Iterable[str], replacement: str) -> str:
     """Every whole occurrence of each value (case-insensitively, not inside a longer word:
     a caller called Ann leaves "Annex" alone), longest value first; a phone number in any
-    of the ways people write it (core.phones.written_forms)."""
-    written = {form for v in values if v and v.strip() for form in phones.written_forms(v.strip())}
-    for value in sorted(written, key=len, reverse=True):
+    of the ways people write it (core.phones.written_forms).
+
+    Cheap when nothing is there (the board masks every row): a value is looked for only
+    when the text contains it, or, for a phone, the last digits of its number."""
+    if not text:
+        return text
+    lowered, digits = text.lower(), None
+    wanted = set()
+    for value in values:
+        value = (value or "").strip()
+        if not value:
+            continue
+        if value.lower() in lowered:
+            wanted.add(value)
+        tail = re.sub(r"\D", "", value)[-6:]
+        if len(tail) == 6:
+            digits = re.sub(r"\D", "", text) if digits is None else digits
+            if tail in digits:
+                wanted.update(phones.written_forms(value))
+    for value in sorted(wanted, key=len, reverse=True):
         pattern = rf"(?<!\w){re.escape(value)}(?!\w)"
         text = re.sub(pattern, lambda _: replacement, text, flags=re.IGNORECASE)
     return text

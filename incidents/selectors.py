@@ -5,7 +5,9 @@ from datetime import datetime, timedelta
 from difflib import SequenceMatcher
 
 from django.conf import settings
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.contrib.postgres.search import TrigramSimilarity
+from django.db import connection
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery, prefetch_related_objects
 from django.utils import timezone
 
 from core import phones
@@ -33,11 +35,11 @@ def current_matrix() -> PriorityMatrix | None:
 
 
 def matrix_cell(*, impact: ImpactLevel, urgency: UrgencyLevel) -> tuple[MatrixCell, PriorityMatrix]:
-    """The cell of the current matrix for this impact and urgency."""
-    matrix = current_matrix()
+    """The cell of the current matrix for this impact and urgency (one query)."""
+    current = PriorityMatrix.objects.order_by("pk").values("pk")[:1]
     cell = (
-        MatrixCell.objects.select_related("priority")
-        .filter(matrix=matrix, impact=impact, urgency=urgency)
+        MatrixCell.objects.select_related("priority", "matrix")
+        .filter(matrix=Subquery(current), impact=impact, urgency=urgency)
         .first()
     )
     if cell is None:
@@ -45,7 +47,7 @@ def matrix_cell(*, impact: ImpactLevel, urgency: UrgencyLevel) -> tuple[MatrixCe
             f"The priority matrix has no cell for impact “{impact.name}” × urgency "
             f"“{urgency.name}”. Ask an admin to complete the matrix."
         )
-    return cell, matrix
+    return cell, cell.matrix
 
 
 def matrix_grid() -> dict:
@@ -62,16 +64,32 @@ def matrix_grid() -> dict:
 
 
 def incidents_for_list() -> QuerySet[Incident]:
-    """Incidents with everything a list row shows, in a fixed number of queries."""
+    """Incidents with everything a list row shows, in a fixed number of queries.
+
+    The optional relations (parent, escalation) are prefetched, not joined: with them the
+    query joins eight tables, and PostgreSQL spent longer planning it than the prefetches
+    take (the whole create answer and the list page waited on it)."""
     return Incident.objects.select_related(
-        "category", "priority", "impact", "urgency", "created_by", "parent", "escalation"
+        "category", "priority", "impact", "urgency", "created_by"
     ).prefetch_related(
+        "parent",
+        "escalation",
         Prefetch("timers", queryset=SlaTimer.objects.order_by("due_at")),
     )
 
 
 def open_incidents() -> QuerySet[Incident]:
     return incidents_for_list().exclude(status__in=CLOSED_STATUSES)
+
+
+def incidents_for_page(*, open_only: bool) -> QuerySet[Incident]:
+    """What the agents' list page shows (templates/incidents/list.html): priority, category
+    and the clocks — not the API's levels, creator, parent and escalation, whose joins and
+    prefetches the page would pay for and never show."""
+    incidents = Incident.objects.select_related("category", "priority").prefetch_related(
+        Prefetch("timers", queryset=SlaTimer.objects.order_by("due_at"))
+    )
+    return incidents.exclude(status__in=CLOSED_STATUSES) if open_only else incidents
 
 
 def search(
@@ -115,6 +133,26 @@ def incident_detail(pk: int) -> Incident:
     return incidents_for_list().prefetch_related("children").get(pk=pk)
 
 
+def detail_of_logged(incident: Incident) -> Incident:
+    """What incident_detail reads, for the incident log_incident has just written and
+    returned: its row and its references (category, levels, priority, creator, parent) are
+    the ones in hand, so only what the hooks of the same transaction may have changed (the
+    escalation, the clocks) and the linked calls are read — three small queries instead of
+    the detail's joined read of the row it already has."""
+    escalation = Incident._meta.get_field("escalation")
+    if escalation.is_cached(incident):
+        # Cached when entering the policy created it; a "P1 logged" step that raised the
+        # level changed another copy.
+        escalation.delete_cached_value(incident)
+    prefetch_related_objects(
+        [incident],
+        "escalation",
+        Prefetch("timers", queryset=SlaTimer.objects.order_by("due_at")),
+        "children",
+    )
+    return incident
+
+
 def timeline(incident: Incident) -> QuerySet[IncidentEvent]:
     return incident.events.select_related("actor").order_by("id")
 
@@ -128,19 +166,43 @@ def _similar(a: str, b: str) -> float:
     return SequenceMatcher(None, a, b).ratio()
 
 
+# How many candidates the similarity rule (_similar) looks at, best first.
+DUPLICATE_CANDIDATES = 50
+# Below this pg_trgm similarity a location is not a candidate (pg_trgm's own default).
+TRIGRAM_FLOOR = 0.3
+
+
 def likely_duplicates(
     *, category: Category | None, location: str, exclude_pk: int | None = None, limit: int = 5
 ) -> list[Incident]:
-    """Open incidents in the same category, logged recently, at a similar location."""
-    if category is None or not location.strip():
+    """Open incidents in the same category, logged recently, at a similar location.
+
+    On PostgreSQL the candidates are found by trigram similarity (pg_trgm, with a GIN index
+    on the location: migration 0012) and the containment the rule accepts, best first, so
+    the read costs the same however many incidents the window holds; elsewhere (SQLite) the
+    window's newest are scored. Either way the rule that decides is `_similar`.
+    """
+    location = location.strip()
+    if category is None or not location:
         return []
     since = timezone.now() - timedelta(minutes=settings.DUPLICATE_WINDOW_MINUTES)
     candidates = (
-        open_incidents()
+        Incident.objects.select_related("priority")
+        .exclude(status__in=CLOSED_STATUSES)
         .filter(category=category, created_at__gte=since, parent__isnull=True)
         .exclude(pk=exclude_pk)
     )
-    scored = [(_similar(location, c.location), c) for c in candidates[:200]]
+    if connection.vendor == "postgresql":
+        candidates = (
+            candidates.filter(
+                Q(location__trigram_similar=location) | Q(location__icontains=location)
+            )
+            .annotate(similarity=TrigramSimilarity("location", location))
+            .order_by("-similarity", "-created_at")
+        )
+    else:
+        candidates = candidates.order_by("-created_at")
+    scored = [(_similar(location, c.location), c) for c in candidates[:DUPLICATE_CANDIDATES]]
     scored = [(score, c) for score, c in scored if score >= 0.6]
     scored.sort(key=lambda pair: (-pair[0], -pair[1].created_at.timestamp()))
     return [c for _, c in scored[:limit]]

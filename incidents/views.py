@@ -57,7 +57,7 @@ def home(request):
 @permission_required("incidents.view_incident", raise_exception=True)
 def incident_list(request):
     view = request.GET.get("view") if request.GET.get("view") in LIST_VIEWS else "open"
-    incidents = selectors.open_incidents() if view == "open" else selectors.incidents_for_list()
+    incidents = selectors.incidents_for_page(open_only=view == "open")
     incidents = selectors.with_next_update_due(incidents)
     order = ["priority__rank", "-created_at"]
     if view == "mine":

@@ -14,8 +14,16 @@ def _context(context, incident) -> dict:
         "perms": context.get("perms"),
         # Set by the incident page (incidents.contact.may_view); hidden when absent.
         "caller_visible": context.get("caller_visible", False),
-        **detail_context(incident),
+        **_once_per_page(incident),
     }
+
+
+def _once_per_page(incident) -> dict:
+    """The record and the actions show the same reads: made once for the page's incident
+    (the object lives as long as the request that renders it)."""
+    if "_care_context" not in incident.__dict__:
+        incident.__dict__["_care_context"] = detail_context(incident)
+    return incident.__dict__["_care_context"]
 
 
 @register.inclusion_tag("customer_care/_care_record.html", takes_context=True)

@@ -12,8 +12,16 @@ def _context(context, incident) -> dict:
         "incident": incident,
         "csrf_token": context.get("csrf_token"),
         "perms": context.get("perms"),
-        "escalation": incident_panel(incident),
+        "escalation": _once_per_page(incident),
     }
+
+
+def _once_per_page(incident):
+    """The banner and the panel show the same reads: made once for the page's incident
+    (the object lives as long as the request that renders it)."""
+    if "_escalation_panel" not in incident.__dict__:
+        incident.__dict__["_escalation_panel"] = incident_panel(incident)
+    return incident.__dict__["_escalation_panel"]
 
 
 @register.inclusion_tag("escalation/_banner.html", takes_context=True)

@@ -86,6 +86,55 @@ def test_snapshot_costs_the_same_queries_for_two_or_twenty_incidents(p1_policy):
     assert len(snapshot["resources"]) == 14
 
 
+def _board_of(n: int, *, start: int) -> None:
+    """n more open incidents: every third with a resource on it, every fifth a P1 with an
+    escalation waiting, and one call linked to another (its row reads its parent's clocks)."""
+    for i in range(n):
+        if i % 3 == 0:
+            send(log(), resource(f"B{start + i}"))
+        elif i % 5 == 0:
+            _p1(f"Fire {start + i}")
+        else:
+            log()
+    parent, child = log(), log()
+    services.link_to_parent(incident_id=child.pk, parent_id=parent.pk, actor=supervisor())
+
+
+@pytest.mark.slow
+def test_snapshot_and_resync_cost_the_same_queries_for_ten_or_a_hundred_incidents(
+    p1_policy, django_assert_max_num_queries
+):
+    # given ten open incidents
+    _board_of(10, start=0)
+    cursor = IncidentEvent.objects.latest("id").pk
+    few = _snapshot_queries()
+    # when there are a hundred, and a board missed the last few events
+    _board_of(90, start=10)
+    with CaptureQueriesContext(connection) as resync_queries:
+        board.resync(cursor)
+
+    # then the snapshot costs the same, a bounded number, and so does the resync
+    with django_assert_max_num_queries(few):
+        snapshot = board.snapshot()
+    assert len(snapshot["rows"]) == 104
+    assert len(resync_queries) <= few + 1  # the missed events
+    assert few <= 10
+
+
+def test_publishing_an_event_costs_the_same_queries_however_full_the_board(reference_data):
+    # given a board with one incident, then with twenty
+    first = log()
+    with CaptureQueriesContext(connection) as one:
+        board.incident_row(first.pk)
+    _board_of(18, start=0)
+
+    # then the row a live event carries costs the same queries
+    with CaptureQueriesContext(connection) as many:
+        row = board.incident_row(first.pk)
+    assert len(many) == len(one)
+    assert row["id"] == first.pk
+
+
 def test_a_row_lists_the_escalations_waiting_for_acknowledgement(p1_policy):
     incident = _p1()
 
