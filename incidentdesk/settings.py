@@ -132,6 +132,11 @@ REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 # the blocking interval instead of None: a Redis link that died silently still fails within
 # 30 s (the board reconnects and resyncs) rather than leaving a deaf board that looks live.
 # Keepalive and the health check find a dead idle connection before it is used.
+# redis-py 8 also capped an asyncio pool at 100 connections (7.x: 2**31) and fails with
+# MaxConnectionsError beyond it rather than waiting: a few hundred board sockets closing or
+# opening at once (a Daphne restart, a network blip) have more commands than that in
+# flight, and a failed group_discard leaves a ghost. 5,000 per process stays well under
+# Redis's default limit of 10,000 clients.
 # A group membership lasts CHANNELS_GROUP_EXPIRY seconds from its last group_add; live
 # consumers renew theirs (board/consumers.py), so the channels of a killed server leave the
 # groups within minutes instead of channels_redis's default day.
@@ -147,6 +152,7 @@ CHANNEL_LAYERS = {
                     "socket_connect_timeout": 5,
                     "socket_keepalive": True,
                     "health_check_interval": 30,
+                    "max_connections": 5000,
                 }
             ],
             "prefix": env("CHANNELS_PREFIX", default="asgi"),
