@@ -14,8 +14,10 @@ handler, a dead channel layer), it leaves its groups and the presence count.
 """
 
 import asyncio
+import json
 import logging
 import time
+from collections.abc import Callable
 from functools import partial
 from importlib import import_module
 from types import SimpleNamespace
@@ -68,6 +70,19 @@ def _verdict(session_key: str | None, user_id: int | None, *, has_session: bool 
 _shared: dict[str, tuple[float, asyncio.Task]] = {}
 
 
+# channels_redis hands a group message to every socket of a process as one object, and a
+# board event is a few KB: encode it once for all of them, not once per socket (at 1,000
+# boards that was a thousand json.dumps per event). Held strongly, so identity is safe.
+_encoded: tuple[object, str] | None = None
+
+
+def _encode_once(source: dict, content: Callable[[], dict]) -> str:
+    global _encoded
+    if _encoded is None or _encoded[0] is not source:
+        _encoded = (source, json.dumps(content()))
+    return _encoded[1]
+
+
 class BoardConsumer(AsyncJsonWebsocketConsumer):
     user_id: int | None = None
     session_key: str | None = None
@@ -85,8 +100,6 @@ class BoardConsumer(AsyncJsonWebsocketConsumer):
             await self._leave()
 
     async def connect(self):
-        # Accept first: a close before accept reaches the browser as 1006, not our code.
-        await self.accept()
         user = self.scope.get("user")
         session = self.scope.get("session")
         self.session_key = getattr(session, "session_key", None)
@@ -101,10 +114,14 @@ class BoardConsumer(AsyncJsonWebsocketConsumer):
         else:
             code = None
         if code is not None:
+            # Accepted, then closed: a close before accept reaches the browser as 1006.
+            await self.accept()
             await self._end(code)
             return
         self._groups = (BOARD_GROUP, user_group(self.user_id))
+        # Joined before accepting: once the socket is open, nothing published is missed.
         await self._join()
+        await self.accept()
         self._watch = asyncio.ensure_future(self._keep_watch())
         await presence.seen(user_id=self.user_id, channel_name=self.channel_name)
         watching = await self._announce_presence()
@@ -141,10 +158,11 @@ class BoardConsumer(AsyncJsonWebsocketConsumer):
             await presence.seen(user_id=self.user_id, channel_name=self.channel_name)
 
     async def incident_event(self, message):
-        await self.send_json({"type": "event", **message["event"]})
+        event = message["event"]
+        await self._send_text(_encode_once(event, lambda: {"type": "event", **event}))
 
     async def board_message(self, message):
-        await self.send_json(message["message"])
+        await self._send_text(_encode_once(message["message"], lambda: message["message"]))
 
     async def board_presence(self, message):
         await self.send_json({"type": "presence", "watching": message["watching"]})
@@ -160,8 +178,13 @@ class BoardConsumer(AsyncJsonWebsocketConsumer):
             await self._end(code)
 
     async def send_json(self, content, close=False):
+        await self._send_text(await self.encode_json(content))
+        if close:
+            await self.close()
+
+    async def _send_text(self, text: str):
         if not self._ended:  # a revoked socket is sent nothing more, whatever is queued
-            await super().send_json(content, close=close)
+            await self.send(text_data=text)
 
     async def _keep_watch(self):
         """Every CHECK_SECONDS: is the sign-in still good? And renew the group memberships
