@@ -11,8 +11,8 @@ two Daphne processes sharing the layer), logs incidents through the REST API (to
 in bursts at a steady rate, idle for --idle seconds between bursts (longer than
 channels_redis's 5 s blocking read, so a Redis read timeout would drop sockets), and times,
 per client, API response → event received. The floor, in the same run and to the same N
-clients: a bare channels_redis group_send of a payload of the same size from this process,
-timed group_send return → received (Daphne and the consumer still forward it: what the app
+clients, on the schedule the app's requests had: a bare channels_redis group_send of a
+payload of the same size from this process, timed group_send return → received (Daphne and the consumer still forward it: what the app
 adds is Django, the database and publish). After the run every client resyncs over its
 socket like a real board (from the last event it applied in order, prev_id → id), and the
 lost deliveries are counted before and after that resync.
@@ -330,7 +330,14 @@ async def run_n(ports: list[int], n: int, cookie: str, token: str, args) -> tupl
         await layer.group_send("board", {"type": "incident.event", "event": event})
         floor_sent[reference], floor_started[reference] = time.perf_counter(), started
 
-    await bursts(args.count, args.burst, args.rate, args.idle, send_one)
+    # The same schedule as the app's requests (which pace themselves when the server is
+    # busy), so the floor's fan-out runs at the rate the app's did, not faster.
+    offsets = sorted(app_started.values())
+    offsets = [at - offsets[0] for at in offsets]
+    floor_zero = time.perf_counter()
+    for i, offset in enumerate(offsets):
+        await asyncio.sleep(max(0, floor_zero + offset - time.perf_counter()))
+        await send_one(i)
     await asyncio.sleep(3)
     floor = figures(floor_sent, clients.received, n)
     floor_from_call = figures(floor_started, clients.received, n)
