@@ -13,9 +13,10 @@ channels_redis's 5 s blocking read, so a Redis read timeout would drop sockets),
 per client, API response → event received. The floor, in the same run and to the same N
 clients, on the schedule the app's requests had: a bare channels_redis group_send of a
 payload of the same size from this process, timed group_send return → received (Daphne
-and the consumer still forward it: what the app adds is Django, the database and publish). After the run every client resyncs over its
-socket like a real board (from the last event it applied in order, prev_id → id), and the
-lost deliveries are counted before and after that resync.
+and the consumer still forward it: what the app adds is Django, the database and publish).
+After the run every client resyncs over its socket like a real board (from the last event
+it applied in order, prev_id → id), and the lost deliveries are counted before and after
+that resync.
 """
 
 import argparse
