@@ -33,6 +33,25 @@ def incident_group(incident_id: int) -> str:
     return f"incident-{incident_id}"
 
 
+def user_group(user_id: int) -> str:
+    """Every board socket of one user: told when their sign-in may have ended."""
+    return f"board-user-{user_id}"
+
+
+def on_logged_out(*, user, request, **kwargs) -> None:
+    """Django's user_logged_out: the boards opened with this session close (4401) now,
+    not at their next check. Sent before Django deletes the session, so the message names
+    it; the user's other sessions' boards re-check and stay open while theirs is valid."""
+    if user is None or getattr(request, "session", None) is None:
+        return
+    message = {"type": "board.revoke", "session": request.session.session_key}
+    try:
+        async_to_sync(get_channel_layer().group_send)(user_group(user.pk), message)
+    except Exception:
+        # The session goes anyway: the boards' periodic check closes them within seconds.
+        logger.exception("Could not tell the boards of user %s about the logout", user.pk)
+
+
 def on_event_recorded(*, event, prev_id: int) -> None:
     """A timeline event was written: send it, with the row it changed, after commit.
 

@@ -152,10 +152,39 @@ if HTTPS:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# The channel layer (issue 11: a board that stays up all shift). A waiting consumer blocks
+# in Redis BZPOPMIN for up to 5 s (channels_redis's brpop_timeout); redis-py 8 defaults
+# socket_timeout to 5 s too, so an idle board's read timed out and its socket dropped every
+# ~6 s (django/channels_redis#422, redis/redis-py#4091). The read timeout here is well above
+# the blocking interval instead of None: a Redis link that died silently still fails within
+# 30 s (the board reconnects and resyncs) rather than leaving a deaf board that looks live.
+# Keepalive and the health check find a dead idle connection before it is used.
+# redis-py 8 also capped an asyncio pool at 100 connections (7.x: 2**31) and fails with
+# MaxConnectionsError beyond it rather than waiting: a few hundred board sockets closing or
+# opening at once (a Daphne restart, a network blip) have more commands than that in
+# flight, and a failed group_discard leaves a ghost. 5,000 per process stays well under
+# Redis's default limit of 10,000 clients.
+# A group membership lasts CHANNELS_GROUP_EXPIRY seconds from its last group_add; live
+# consumers renew theirs (board/consumers.py), so the channels of a killed server leave the
+# groups within minutes instead of channels_redis's default day.
+CHANNELS_GROUP_EXPIRY = env.int("CHANNELS_GROUP_EXPIRY", default=300)
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": env("CHANNELS_PREFIX", default="asgi")},
+        "CONFIG": {
+            "hosts": [
+                {
+                    "address": REDIS_URL,
+                    "socket_timeout": 30,
+                    "socket_connect_timeout": 5,
+                    "socket_keepalive": True,
+                    "health_check_interval": 30,
+                    "max_connections": 5000,
+                }
+            ],
+            "prefix": env("CHANNELS_PREFIX", default="asgi"),
+            "group_expiry": CHANNELS_GROUP_EXPIRY,
+        },
     }
 }
 

@@ -4,6 +4,8 @@ Lower apps emit hooks from their services (core/hooks.py lists them); the apps a
 subscribe here and nowhere else. Subscribers run inside the emitting transaction.
 """
 
+from django.contrib.auth.signals import user_logged_out
+
 from board import publisher
 from core import hooks
 from customer_care import services as care
@@ -35,3 +37,7 @@ def connect() -> None:
     hooks.subscribe("message_finished", care.on_message_finished)
     # The lifecycle asks whether a resource is deployed before "Dispatched" or "In progress".
     hooks.subscribe("active_dispatches", dispatch_selectors.active_dispatch_count)
+    # Django's own signal, not a hook, but a reaction all the same, so it is listed here:
+    # a logout closes the board sockets of that session at once (board/consumers.py also
+    # re-checks every socket's session and permission every few seconds).
+    user_logged_out.connect(publisher.on_logged_out, dispatch_uid="board-logout")

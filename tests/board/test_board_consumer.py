@@ -1,15 +1,26 @@
 """The board's WebSocket against the real Redis channel layer."""
 
+import json
+import time
+from datetime import timedelta
+
 import pytest
 import pytest_asyncio
 from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, Permission
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.test import Client
+from django.utils import timezone
 
+from board import presence
 from board import publisher as realtime
-from board.consumers import BoardConsumer
+from board import rows as board_rows
+from board.consumers import CHECK_SECONDS, BoardConsumer
+from board.publisher import BOARD_GROUP, user_group
 from incidentdesk.asgi import application
 from incidents import demo, services
 from incidents.models import IncidentEvent, Status
@@ -26,11 +37,30 @@ async def reference():
     await sync_to_async(demo.install_reference_data)()
 
 
-async def connect(user):
+def _signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+async def connect(user, client: Client | None = None):
+    """The consumer with the scope the session middleware gives it: the user and a real
+    session (the consumer re-reads it), as `client` signed in, or a new sign-in."""
     communicator = WebsocketCommunicator(BoardConsumer.as_asgi(), "/ws/board/")
     communicator.scope["user"] = user
+    if user.is_authenticated:
+        client = client or await sync_to_async(_signed_in)(user)
+        communicator.scope["session"] = SessionStore(client.cookies["sessionid"].value)
     connected, code = await communicator.connect()
     return communicator, connected, code
+
+
+async def closed_with(communicator, timeout: float = 1) -> int:
+    """The close code the consumer ends the socket with (after accepting it)."""
+    while True:
+        output = await communicator.receive_output(timeout=timeout)
+        if output["type"] == "websocket.close":
+            return output["code"]
 
 
 async def next_of(communicator, kind: str) -> dict:
@@ -41,20 +71,21 @@ async def next_of(communicator, kind: str) -> dict:
             return message
 
 
-async def test_anonymous_connection_is_closed():
-    _communicator, connected, code = await connect(AnonymousUser())
+async def test_anonymous_connection_is_accepted_then_closed_with_4401():
+    communicator, connected, _ = await connect(AnonymousUser())
 
-    assert not connected
-    assert code == 4401
+    # accepted first, so a browser sees the code (a refusal before accept shows as 1006)
+    assert connected
+    assert await closed_with(communicator) == 4401
 
 
-async def test_agent_without_board_permission_is_closed():
+async def test_agent_without_board_permission_is_accepted_then_closed_with_4403():
     user = await sync_to_async(agent)()
 
-    _communicator, connected, code = await connect(user)
+    communicator, connected, _ = await connect(user)
 
-    assert not connected
-    assert code == 4403
+    assert connected
+    assert await closed_with(communicator) == 4403
 
 
 async def test_supervisor_receives_a_logged_incident_after_commit(reference):
@@ -165,27 +196,186 @@ async def test_presence_counts_supervisors_not_connections(reference):
 
 
 def _session_cookie(user) -> str:
-    client = Client()
-    client.force_login(user)
-    return f"sessionid={client.cookies['sessionid'].value}"
+    return f"sessionid={_signed_in(user).cookies['sessionid'].value}"
 
 
-async def _through_the_app(origin: str, cookie: str):
+async def _through_the_app(origin: str, cookie: str, host: str = "localhost:8000"):
     communicator = WebsocketCommunicator(
         application,
         "/ws/board/",
-        headers=[(b"origin", origin.encode()), (b"cookie", cookie.encode())],
+        headers=[
+            (b"host", host.encode()),
+            (b"origin", origin.encode()),
+            (b"cookie", cookie.encode()),
+        ],
     )
     return communicator, *(await communicator.connect())
 
 
-async def test_origin_must_be_an_allowed_host(reference):
+@pytest.mark.parametrize(
+    ("origin", "allowed"),
+    [
+        ("http://localhost:8000", True),  # the page the socket belongs to
+        ("http://localhost:8001", False),  # another app on the same machine
+        ("https://localhost:8000", False),  # another scheme
+        ("http://localhost", False),  # port 80 is another origin too
+        ("https://evil.example", False),
+        ("null", False),
+    ],
+)
+async def test_origin_must_be_the_site_itself_scheme_host_and_port(reference, origin, allowed):
     user = await sync_to_async(supervisor)()
     cookie = await sync_to_async(_session_cookie)(user)
 
-    good, connected, _ = await _through_the_app("http://localhost", cookie)
-    assert connected
-    await good.disconnect()
+    communicator, connected, _ = await _through_the_app(origin, cookie)
 
-    _bad, connected, _ = await _through_the_app("https://evil.example", cookie)
+    assert connected is allowed
+    if connected:
+        assert (await next_of(communicator, "presence"))["watching"] == 1
+        await communicator.disconnect()
+
+
+async def test_a_trusted_origin_may_open_the_board(reference, settings):
+    settings.CSRF_TRUSTED_ORIGINS = ["https://board.example.org"]
+    user = await sync_to_async(supervisor)()
+    cookie = await sync_to_async(_session_cookie)(user)
+
+    trusted, connected, _ = await _through_the_app("https://board.example.org", cookie)
+    assert connected
+    await trusted.disconnect()
+    _other, connected, _ = await _through_the_app("https://board.example.org:8443", cookie)
     assert not connected
+
+
+async def test_a_host_that_is_not_allowed_is_refused_even_from_its_own_page(reference):
+    user = await sync_to_async(supervisor)()
+    cookie = await sync_to_async(_session_cookie)(user)
+
+    _bad, connected, _ = await _through_the_app(
+        "http://rebound.example:8000", cookie, host="rebound.example:8000"
+    )
+
+    assert not connected
+
+
+# ---- Sockets follow their user ---------------------------------------------------------
+
+
+async def _group_size(group: str) -> int:
+    layer = get_channel_layer()
+    connection = layer.connection(layer.consistent_hash(group))
+    return await connection.zcard(layer._group_key(group))
+
+
+async def _join_board(user):
+    client = await sync_to_async(_signed_in)(user)
+    communicator, connected, _ = await connect(user, client)
+    assert connected
+    await next_of(communicator, "presence")
+    return communicator, client
+
+
+async def test_logout_closes_that_sessions_board_at_once(reference):
+    user = await sync_to_async(supervisor)()
+    board_here, client = await _join_board(user)
+    board_elsewhere, _ = await _join_board(user)
+    assert await _group_size(user_group(user.pk)) == 2
+
+    await sync_to_async(client.logout)()
+
+    # the logout is pushed to the user's group: no waiting for the periodic check
+    assert await closed_with(board_here, timeout=0.5) == 4401
+    # the same user's board on another sign-in stays open
+    assert await board_elsewhere.receive_nothing(timeout=CHECK_SECONDS + 0.5)
+    assert await _group_size(user_group(user.pk)) == 1
+    await board_elsewhere.disconnect()
+
+
+def _deactivate(user):
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+
+
+def _remove_from_groups(user):
+    user.groups.clear()
+
+
+def _delete_sessions(user):
+    Session.objects.all().delete()
+
+
+def _replace_permission(user):
+    """The board permission moves off the user's group onto another group."""
+    group = user.groups.get()
+    group.permissions.remove(Permission.objects.get(codename="view_board"))
+
+
+@pytest.mark.parametrize(
+    ("revoke", "code"),
+    [
+        (_deactivate, 4401),
+        (_delete_sessions, 4401),  # logged out elsewhere, or the session expired
+        (_remove_from_groups, 4403),
+        (_replace_permission, 4403),
+    ],
+)
+async def test_a_revoked_user_is_closed_within_the_check_interval(reference, revoke, code):
+    user = await sync_to_async(supervisor)()
+    communicator, _client = await _join_board(user)
+
+    await sync_to_async(revoke)(user)
+
+    started = time.monotonic()
+    assert await closed_with(communicator, timeout=5) == code
+    assert time.monotonic() - started < CHECK_SECONDS * 1.5 + 0.5
+    assert await _group_size(BOARD_GROUP) == 0
+
+
+async def test_a_revoked_user_never_gets_a_resync_answer(reference):
+    user = await sync_to_async(supervisor)()
+    communicator, _client = await _join_board(user)
+    await sync_to_async(_remove_from_groups)(user)
+
+    await communicator.send_json_to({"type": "resync", "after": 0})
+
+    # closed before the periodic check would have run, with no answer on the way
+    started, sent = time.monotonic(), []
+    while (output := await communicator.receive_output(timeout=1))["type"] != "websocket.close":
+        sent.append(json.loads(output["text"])["type"])
+    assert output["code"] == 4403
+    assert time.monotonic() - started < CHECK_SECONDS
+    assert "resync" not in sent
+
+
+async def test_an_expired_session_closes_the_board(reference):
+    user = await sync_to_async(supervisor)()
+    communicator, client = await _join_board(user)
+
+    await sync_to_async(
+        Session.objects.filter(session_key=client.cookies["sessionid"].value).update
+    )(expire_date=timezone.now() - timedelta(seconds=1))
+
+    assert await closed_with(communicator, timeout=5) == 4401
+
+
+# ---- No ghosts in the groups ------------------------------------------------------------
+
+
+async def test_a_consumer_that_crashes_leaves_its_groups(reference, monkeypatch):
+    user = await sync_to_async(supervisor)()
+    communicator, _client = await _join_board(user)
+    assert await _group_size(BOARD_GROUP) == 1
+
+    def broken(after):
+        raise RuntimeError("resync broke")
+
+    monkeypatch.setattr(board_rows, "resync", broken)
+    await communicator.send_json_to({"type": "resync", "after": 0})
+
+    with pytest.raises(RuntimeError, match="resync broke"):
+        while True:  # presence counts may come first; a busy machine: the check too
+            await communicator.receive_output(timeout=5)
+    assert await _group_size(BOARD_GROUP) == 0
+    assert await _group_size(user_group(user.pk)) == 0
+    # and it no longer counts as watching
+    assert (await presence.watching())[0] == 0
