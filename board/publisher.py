@@ -12,6 +12,7 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 
 from board import rows
+from core.idempotency import LIVE_UPDATE_PENDING, note_pending
 from incidents.events import event_message
 
 logger = logging.getLogger(__name__)
@@ -34,13 +35,15 @@ def on_resource_changed(*, row: dict) -> None:
 
 def publish(message: dict, *, incident_id: int) -> None:
     """Send `message` to the board and the incident's watchers once the transaction commits."""
-    transaction.on_commit(lambda: _send(message, incident_id=incident_id))
+    # robust: _send catches its own errors; this is the belt to its braces, because
+    # nothing after commit may reach the answer of a write that is already applied.
+    transaction.on_commit(lambda: _send(message, incident_id=incident_id), robust=True)
 
 
 def publish_board(message: dict) -> None:
     """Send a board message that is not an incident event (e.g. {"type": "resource", ...})
     once the transaction commits. Boards forward it as it is; see docs/architecture.md."""
-    transaction.on_commit(lambda: _send_board(message))
+    transaction.on_commit(lambda: _send_board(message), robust=True)
 
 
 def _send(message: dict, *, incident_id: int) -> None:
@@ -57,6 +60,7 @@ def _send(message: dict, *, incident_id: int) -> None:
         async_to_sync(send_to_groups)({"type": "incident.event", "event": message})
     except Exception:
         logger.exception("Could not publish event %s; boards will resync", message.get("id"))
+        note_pending(LIVE_UPDATE_PENDING)
 
 
 def _send_board(message: dict) -> None:
@@ -66,3 +70,4 @@ def _send_board(message: dict) -> None:
         )
     except Exception:
         logger.exception("Could not publish a %s message; boards will resync", message.get("type"))
+        note_pending(LIVE_UPDATE_PENDING)

@@ -5,6 +5,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 admin.site.site_header = "IncidentDesk administration"
 admin.site.site_title = "IncidentDesk admin"
 
+# Says whether what was sent was saved, and needs no database to say it (core/views.py).
+handler500 = "core.views.server_error"
+
 urlpatterns = [
     # Before incidents: its incident actions (resolve, close…) share the incident page's URLs.
     path("", include("customer_care.urls")),

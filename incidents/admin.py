@@ -18,7 +18,6 @@ from incidents import selectors, services
 from incidents.admin_forms import MatrixGridForm
 from incidents.models import (
     Category,
-    IdempotencyKey,
     ImpactLevel,
     Incident,
     IncidentEvent,
@@ -195,18 +194,6 @@ class IncidentEventAdmin(ReadOnlyAdmin):
     @admin.display(description="incident", ordering="incident_id")
     def incident_reference(self, event):
         return event.incident.reference
-
-
-@admin.register(IdempotencyKey)
-class IdempotencyKeyAdmin(ReadOnlyAdmin):
-    list_display = ("key", "user", "incident_reference", "created_at")
-    list_select_related = ("user", "incident")
-    search_fields = ("key", "user__username")
-    ordering = ("-created_at",)
-
-    @admin.display(description="incident", ordering="incident_id")
-    def incident_reference(self, key):
-        return key.incident.reference
 
 
 @admin.register(MatrixCell)

@@ -55,6 +55,7 @@ AGENT = [*AGENT, *DISPATCH_AGENT, *ESCALATION_AGENT]
 SUPERVISOR = [*AGENT, *INCIDENT_SUPERVISOR, *DISPATCH_SUPERVISOR, *ESCALATION_SUPERVISOR]
 # The Admin group may do everything in these apps.
 ADMIN_APPS = [
+    "core",
     "incidents",
     "customer_care",
     "messaging",
