@@ -113,7 +113,7 @@ def exception_handler(exc, context):
     response = _refusal(exc, context)
     request = context.get("request")
     if response is not None and request is not None and request.method in UNSAFE:
-        response["Outcome"] = NOT_APPLIED
+        response.headers.setdefault("Outcome", NOT_APPLIED)
     return response
 
 

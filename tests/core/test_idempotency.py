@@ -203,9 +203,7 @@ def test_every_unsafe_route_is_wrapped_by_the_idempotency_mechanism(route):
 
 
 @pytest.mark.parametrize("route", sorted(EXAMPLES))
-def test_a_retry_with_the_key_replays_the_first_answer_and_changes_nothing(
-    route, reference_data
-):
+def test_a_retry_with_the_key_replays_the_first_answer_and_changes_nothing(route, reference_data):
     # given a first request that was applied
     method = route.split()[0]
     user, url, body = EXAMPLES[route]()
