@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib import messages
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.http import HttpResponseRedirect
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
@@ -130,6 +130,15 @@ def claim(*, user, key: str, method: str, path: str, digest: str):
         return earlier, None
 
 
+def _remember_pending(mine: IdempotencyKey, response) -> None:
+    """So a replay says what the first answer said. Best effort: the write is applied, and
+    a database gone after commit must not change its answer."""
+    try:
+        IdempotencyKey.objects.filter(pk=mine.pk).update(body=_json(response.data))
+    except DatabaseError:
+        logger.warning("Could not store the pending list of key %s", mine.pk, exc_info=True)
+
+
 def _api_key(request) -> str:
     key = request.headers.get(HEADER, "").strip()
     if len(key) > MAX_LENGTH:
@@ -181,9 +190,12 @@ def idempotent(handler):
                     mine.body = _json(response.data)
                     mine.headers = {h: response[h] for h in KEPT_HEADERS if h in response}
                     mine.save(update_fields=["status_code", "body", "headers"])
+                    noted = len(pending)
         finally:
             _pending.reset(token)
         # After commit: the callbacks may have added to `pending` (the same list object).
+        if mine is not None and len(pending) > noted:
+            _remember_pending(mine, response)
         response["Outcome"] = "applied"
         return response
 
