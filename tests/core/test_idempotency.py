@@ -299,3 +299,22 @@ def test_purge_removes_only_expired_keys(reference_data):
 
     assert idempotency.purge_expired() == 1
     assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
+
+
+def test_the_schema_documents_the_key_once_and_on_every_unsafe_operation(reference_data):
+    schema = client_for(agent()).get(
+        "/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json"
+    ).json()
+
+    assert schema["components"]["parameters"]["IdempotencyKey"]["in"] == "header"
+    unsafe = [
+        (path, method, operation)
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if method.upper() in {"POST", "PUT", "PATCH", "DELETE"}
+    ]
+    assert len(unsafe) == len(EXAMPLES)
+    for path, method, operation in unsafe:
+        refs = [p.get("$ref") for p in operation["parameters"]]
+        assert refs.count("#/components/parameters/IdempotencyKey") == 1, (method, path)
+        assert "422" in operation["responses"], (method, path)
