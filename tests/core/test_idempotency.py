@@ -302,9 +302,11 @@ def test_purge_removes_only_expired_keys(reference_data):
 
 
 def test_the_schema_documents_the_key_once_and_on_every_unsafe_operation(reference_data):
-    schema = client_for(agent()).get(
-        "/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json"
-    ).json()
+    schema = (
+        client_for(agent())
+        .get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+        .json()
+    )
 
     assert schema["components"]["parameters"]["IdempotencyKey"]["in"] == "header"
     unsafe = [
