@@ -12,7 +12,7 @@ from django.test import Client
 
 from board import publisher
 from incidents import services as incident_services
-from incidents.models import Incident
+from incidents.models import ImpactLevel, Incident, UrgencyLevel
 from tests.factories import agent, log, resource, send, supervisor
 from tests.incidents.api_support import client_for, new_call
 
@@ -185,11 +185,15 @@ def test_a_page_form_with_the_database_gone_says_not_saved(reference_data):
     incident = log()
     page = Client(raise_request_exception=False)
     page.force_login(supervisor())
+    top = {
+        "impact": ImpactLevel.objects.get(rank=1).pk,
+        "urgency": UrgencyLevel.objects.get(rank=1).pk,
+    }
     _terminate(_backend_pid())
 
     answer = page.post(
         f"/incidents/{incident.pk}/reprioritise/",
-        {"version": 1, "impact": 1, "urgency": 1, "reason": "Near the switchboard"},
+        {"version": 1, **top, "reason": "Near the switchboard", "idempotency_key": "p1"},
     )
 
     assert answer.status_code == 503

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from core.models import IdempotencyKey
 from customer_care.models import CustomerUpdate
-from incidents.models import Incident, IncidentEvent
+from incidents.models import ImpactLevel, Incident, IncidentEvent, UrgencyLevel
 from tests.factories import agent, log, supervisor
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +40,11 @@ def test_every_page_form_carries_an_idempotency_key(template, form):
 
 def _reprioritise(client, incident, key):
     url = reverse("incidents:action", args=[incident.pk, "reprioritise"])
-    body = {"version": 1, "impact": 1, "urgency": 1, "reason": "Near the switchboard"}
+    top = {
+        "impact": ImpactLevel.objects.get(rank=1).pk,
+        "urgency": UrgencyLevel.objects.get(rank=1).pk,
+    }
+    body = {"version": 1, **top, "reason": "Near the switchboard"}
     return client.post(url, {**body, "idempotency_key": key}, follow=True)
 
 
