@@ -17,11 +17,13 @@ import os
 import queue
 import threading
 
+from asgiref.sync import async_to_sync
 from channels import DEFAULT_CHANNEL_LAYER
-from channels.layers import channel_layers
+from channels.layers import channel_layers, get_channel_layer
 from django.db import close_old_connections, connection, transaction
 
 from board import rows
+from core.idempotency import LIVE_UPDATE_PENDING, note_pending
 from incidents.events import event_message
 
 logger = logging.getLogger(__name__)
@@ -69,13 +71,21 @@ def on_resource_changed(*, row: dict) -> None:
 
 def publish(message: dict, *, incident_id: int) -> None:
     """Send `message` to the board and the incident's watchers once the transaction commits."""
-    transaction.on_commit(lambda: _sender.submit(_send, message, incident_id=incident_id))
+    # robust: nothing after commit may reach the answer of a write that is already applied.
+    transaction.on_commit(lambda: _hand_over(_send, message, incident_id=incident_id), robust=True)
 
 
 def publish_board(message: dict) -> None:
     """Send a board message that is not an incident event (e.g. {"type": "resource", ...})
     once the transaction commits. Boards forward it as it is; see docs/architecture.md."""
-    transaction.on_commit(lambda: _sender.submit(_send_board, message))
+    transaction.on_commit(lambda: _hand_over(_send_board, message), robust=True)
+
+
+def _hand_over(send, *args, **kwargs) -> None:
+    """After commit, in the writer's thread: the sender thread sends it next, so the write's
+    answer says the live update is still pending (core.idempotency), which it is."""
+    note_pending(LIVE_UPDATE_PENDING)
+    _sender.submit(send, *args, **kwargs)
 
 
 def _send(loop, layer, message: dict, *, incident_id: int) -> None:

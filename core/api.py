@@ -3,6 +3,9 @@ error shapes in the schema, and the handler that turns domain errors into clear 
 
 import logging
 
+import kombu.exceptions
+import redis.exceptions
+from django.db import InterfaceError, OperationalError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import permissions, serializers, status
@@ -19,6 +22,7 @@ from core.errors import (
     InvalidTransition,
     NotPermitted,
 )
+from core.idempotency import HEADER, REPLAYED, CommitUnknown
 
 
 class JSONBodyParser(JSONParser):
@@ -70,8 +74,50 @@ CONFLICT = OpenApiResponse(
 
 logger = logging.getLogger(__name__)
 
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# A service that cannot be reached before commit: nothing was applied, try again soon.
+UNREACHABLE = (
+    OperationalError,
+    InterfaceError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    kombu.exceptions.OperationalError,
+)
+RETRY_AFTER_SECONDS = 5
+NOT_APPLIED = "not-applied"
+
+
+def failure_answer(exc) -> tuple[int, dict, dict]:
+    """(status, body, headers) for an error no service turned into a refusal. The write
+    unit (core/idempotency.py) rolled back anything raised before commit, so it was not
+    applied, except when COMMIT itself failed: then nobody knows, and the answer says so."""
+    if isinstance(exc, CommitUnknown):
+        detail = (
+            "The database failed while saving this: it may or may not have been applied. "
+            "Send it again with the same Idempotency-Key to find out (a replayed answer "
+            "means it was applied), or reload before doing it again."
+        )
+        return 500, {"detail": detail, "outcome": "unknown"}, {"Outcome": "unknown"}
+    if isinstance(exc, UNREACHABLE):
+        detail = (
+            "A service we depend on is unreachable right now; nothing was changed. "
+            f"Try again in a few seconds (send the same {HEADER} to be safe)."
+        )
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Outcome": NOT_APPLIED}
+        return 503, {"detail": detail, "outcome": "not_applied"}, headers
+    detail = "Something went wrong on our side; nothing was changed."
+    return 500, {"detail": detail, "outcome": "not_applied"}, {"Outcome": NOT_APPLIED}
+
 
 def exception_handler(exc, context):
+    response = _refusal(exc, context)
+    request = context.get("request")
+    if response is not None and request is not None and request.method in UNSAFE:
+        response.headers.setdefault("Outcome", NOT_APPLIED)
+    return response
+
+
+def _refusal(exc, context):
     response = drf_exception_handler(exc, context)
     if response is not None:
         return response
@@ -90,8 +136,53 @@ def exception_handler(exc, context):
         return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
     if isinstance(exc, DomainError):
         return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
-    logger.exception("Unhandled API error", exc_info=exc)
-    return Response(
-        {"detail": "Something went wrong on our side; the request was not applied."},
-        status=status.HTTP_500_INTERNAL_SERVER_ERROR,
-    )
+    logger.error("API request failed", exc_info=exc)
+    code, body, headers = failure_answer(exc)
+    return Response(body, status=code, headers=headers)
+
+
+# ---- The schema: the idempotency header, once, on every unsafe operation -------------------
+
+IDEMPOTENCY_PARAMETER = {
+    "name": HEADER,
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "maxLength": 255},
+    "description": (
+        "Makes a retry safe. The first request's answer is stored with the key (per user, "
+        "for IDEMPOTENCY_KEY_TTL_HOURS); sending the same key with the same body again "
+        f"replays that answer with `{REPLAYED}: true` and changes nothing; the same key "
+        "with another body or URL is refused with 422. A request still running with the "
+        "key makes the second one wait for its answer. Refusals (4xx) and failures are not "
+        "stored: nothing was applied, so the retry runs afresh. Every write answer also "
+        "says `Outcome: applied | not-applied | unknown`, and a 2xx body lists in `pending` "
+        "what the write set in motion that has not happened yet (e.g. `delivery queued`)."
+    ),
+}
+
+
+def idempotency_in_schema(result, generator, request, public):
+    """drf-spectacular postprocessing hook: the header as one reusable component, referenced
+    by every POST/PUT/PATCH/DELETE operation, with its 422 and the replay header."""
+    components = result.setdefault("components", {})
+    components.setdefault("parameters", {})["IdempotencyKey"] = IDEMPOTENCY_PARAMETER
+    reference = {"$ref": "#/components/parameters/IdempotencyKey"}
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method.upper() not in UNSAFE:
+                continue
+            parameters = operation.setdefault("parameters", [])
+            parameters[:] = [p for p in parameters if p.get("name") != HEADER]
+            parameters.append(reference)
+            responses = operation.setdefault("responses", {})
+            responses.setdefault(
+                "422",
+                {"description": "The Idempotency-Key was used for another request."},
+            )
+            for code, answer in responses.items():
+                if code.startswith("2"):
+                    answer.setdefault("headers", {})[REPLAYED] = {
+                        "schema": {"type": "string", "enum": ["true"]},
+                        "description": "Present when this answer replays the first one.",
+                    }
+    return result

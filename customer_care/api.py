@@ -7,6 +7,7 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.idempotency import idempotent
 from customer_care import selectors as care_selectors
 from customer_care import services as care
 from customer_care.serializers import (
@@ -88,6 +89,7 @@ class CustomerCareViewSet(IncidentActions):
         "next update falls due one update interval later (once delivered, when sent).",
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def updates(self, request, pk=None):
         incident, body = self._action_input(CustomerUpdateInputSerializer)
         given = care.give_customer_update(
@@ -112,6 +114,7 @@ class CustomerCareViewSet(IncidentActions):
         "emails the caller a satisfaction survey link if they gave an address.",
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def resolve(self, request, pk=None):
         incident, body = self._action_input(ResolveSerializer)
         care.resolve(
@@ -130,6 +133,7 @@ class CustomerCareViewSet(IncidentActions):
         "include_linked resolves and closes its linked calls too.",
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def close(self, request, pk=None):
         incident, body = self._action_input(CloseSerializer)
         care.close(
@@ -149,6 +153,7 @@ class CustomerCareViewSet(IncidentActions):
         description="Reopen a resolved or closed incident, with a reason.",
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def reopen(self, request, pk=None):
         incident, body = self._action_input(ReopenSerializer)
         care.reopen(
@@ -165,6 +170,7 @@ class CustomerCareViewSet(IncidentActions):
         description="Record the satisfaction score (1–5) the customer gave on a call.",
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def satisfaction(self, request, pk=None):
         incident = self.get_object()
         body = self._validated(SatisfactionInputSerializer)

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_http_methods
 
 from core import refusals
 from core.errors import Invalid
+from core.idempotency import idempotent_page
 from customer_care import selectors as care_selectors
 from customer_care import services as care
 from customer_care.errors import SurveyLinkRefused
@@ -106,6 +107,7 @@ ACTIONS = {
 
 
 @require_http_methods(["POST"])
+@idempotent_page
 def incident_action(request, pk: int, action: str):
     return run_action(request, pk=pk, action=ACTIONS[action])
 

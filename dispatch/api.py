@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import API_PERMISSIONS, CONFLICT, ERROR, FIELD_ERRORS
+from core.idempotency import idempotent
 from dispatch import selectors, services
 from dispatch.models import Broadcast, Dispatch
 from dispatch.serializers import (
@@ -106,6 +107,7 @@ class IncidentDispatchesView(APIView):
         "refused with 400 and the reasons unless a supervisor sends override_reason; one "
         "already on a dispatch is refused with 409.",
     )
+    @idempotent
     def post(self, request, pk: int):
         incident = _incident(pk)
         body = DispatchInputSerializer(data=request.data)
@@ -134,6 +136,7 @@ class ProgressView(APIView):
         responses={200: DispatchSerializer, **REFUSED},
         description="Acknowledged, en_route, on_scene, cleared, or recalled (with a reason).",
     )
+    @idempotent
     def post(self, request, pk: int):
         dispatch = _dispatch(pk)
         body = ProgressInputSerializer(data=request.data)
@@ -157,6 +160,7 @@ class ConfirmBriefingView(APIView):
         responses={200: MessageSerializer, 403: ERROR, 404: ERROR, 409: CONFLICT},
         description="Record that you briefed the resource by radio or phone just now.",
     )
+    @idempotent
     def post(self, request, pk: int):
         if not Message.objects.filter(pk=pk).exists():
             raise Http404("There is no such message.")
@@ -173,6 +177,7 @@ class BroadcastView(APIView):
         responses={201: BroadcastSerializer, 400: FIELD_ERRORS, 403: ERROR, 404: ERROR},
         description="Message every member of a group; each recipient's delivery is recorded.",
     )
+    @idempotent
     def post(self, request):
         body = BroadcastInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core import refusals
 from core.errors import DomainError
+from core.idempotency import idempotent_page
 from dispatch import links, services
 from dispatch.errors import StatusLinkInvalid
 from dispatch.forms import BroadcastForm, DispatchForm, ProgressForm, StatusLinkForm
@@ -31,6 +32,7 @@ def _back(incident_id: int):
 
 @require_POST
 @permission_required("dispatch.add_dispatch", raise_exception=True)
+@idempotent_page
 def create_dispatch(request, pk: int):
     incident = get_object_or_404(Incident, pk=pk)
     form = DispatchForm(request.POST)
@@ -59,6 +61,7 @@ def create_dispatch(request, pk: int):
 
 @require_POST
 @permission_required("dispatch.change_dispatch", raise_exception=True)
+@idempotent_page
 def progress(request, pk: int):
     dispatch = get_object_or_404(Dispatch, pk=pk)
     form = ProgressForm(request.POST)
@@ -83,6 +86,7 @@ def progress(request, pk: int):
 
 @require_POST
 @permission_required("dispatch.change_dispatch", raise_exception=True)
+@idempotent_page
 def confirm_briefing(request, pk: int):
     message = get_object_or_404(Message, pk=pk)
     try:
@@ -96,6 +100,7 @@ def confirm_briefing(request, pk: int):
 
 @require_POST
 @permission_required("dispatch.send_broadcast", raise_exception=True)
+@idempotent_page
 def broadcast(request, pk: int):
     incident = get_object_or_404(Incident, pk=pk)
     form = BroadcastForm(request.POST)

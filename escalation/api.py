@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import API_PERMISSIONS, ERROR, FIELD_ERRORS
+from core.idempotency import idempotent
 from escalation import selectors, services
 from escalation.models import EscalationEvent
 from escalation.serializers import (
@@ -80,6 +81,7 @@ class AcknowledgeView(IncidentEscalationAction):
     required_perms = {"post": ["escalation.acknowledge_escalation"]}
 
     @extend_schema(request=None, responses=ANSWERS, description="Acknowledge its escalations.")
+    @idempotent
     def post(self, request, pk: int):
         incident = self.incident(pk)
         services.acknowledge_escalations(incident_id=incident.pk, actor=request.user)
@@ -96,6 +98,7 @@ class AcknowledgeIncidentView(IncidentEscalationAction):
         description="A supervisor records a response given by other means, with how: the "
         "response target is met.",
     )
+    @idempotent
     def post(self, request, pk: int):
         incident = self.incident(pk)
         services.acknowledge_incident(
@@ -113,6 +116,7 @@ class EscalateView(IncidentEscalationAction):
         responses=ANSWERS,
         description="Escalate by hand, with a reason: one level up, or to a specialist team.",
     )
+    @idempotent
     def post(self, request, pk: int):
         incident = self.incident(pk)
         body = self.body()
@@ -131,6 +135,7 @@ class ReapplyPolicyView(IncidentEscalationAction):
         responses=ANSWERS,
         description="Follow the escalation policy as it is now instead of its snapshot.",
     )
+    @idempotent
     def post(self, request, pk: int):
         incident = self.incident(pk)
         services.reapply_policy(

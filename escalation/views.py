@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core import refusals
 from core.errors import DomainError, Invalid
+from core.idempotency import idempotent_page
 from escalation import selectors, services
 from escalation.forms import EscalateForm, ReasonForm
 from escalation.models import Level
@@ -80,6 +81,7 @@ ACTIONS = {
 
 
 @require_POST
+@idempotent_page
 def escalation_action(request, pk: int, action: str):
     if action not in ACTIONS:
         raise Http404("No such action")

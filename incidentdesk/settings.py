@@ -96,6 +96,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # {% idempotency_key %} in every page form (core/templatetags/idempotency.py).
+            "builtins": ["core.templatetags.idempotency"],
         },
     },
 ]
@@ -194,7 +196,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-idempotency-keys": {
-        "task": "incidents.purge_expired_idempotency_keys",
+        "task": "core.purge_expired_idempotency_keys",
         "schedule": 3600.0,
     },
     "close-resolved-without-confirmation": {
@@ -242,6 +244,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # The Idempotency-Key header, once, on every unsafe operation (core/api.py).
+        "core.api.idempotency_in_schema",
+    ],
     # Status appears in several fields (status, allowed_statuses, filters): one enum for all.
     "ENUM_NAME_OVERRIDES": {
         "IncidentStatusEnum": "incidents.models.Status",

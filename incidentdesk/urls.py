@@ -14,6 +14,9 @@ if not settings.API_DOCS_PUBLIC:
     # A person opening the docs logs in first (the schema itself answers 401 to anonymous).
     api_docs = login_required(api_docs)
 
+# Says whether what was sent was saved, and needs no database to say it (core/views.py).
+handler500 = "core.views.server_error"
+
 urlpatterns = [
     # Before incidents: its incident actions (resolve, close…) share the incident page's URLs.
     path("", include("customer_care.urls")),

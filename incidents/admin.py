@@ -26,7 +26,6 @@ from incidents.models import (
     Category,
     ContactVia,
     ContactView,
-    IdempotencyKey,
     ImpactLevel,
     Incident,
     IncidentEvent,
@@ -239,18 +238,6 @@ class IncidentEventAdmin(ReadOnlyAdmin):
         if obj is not None and not contact.may_view(request.user, obj.incident):
             return ("data", "rationale")
         return super().get_exclude(request, obj)
-
-
-@admin.register(IdempotencyKey)
-class IdempotencyKeyAdmin(ReadOnlyAdmin):
-    list_display = ("key", "user", "incident_reference", "created_at")
-    list_select_related = ("user", "incident")
-    search_fields = ("key", "user__username")
-    ordering = ("-created_at",)
-
-    @admin.display(description="incident", ordering="incident_id")
-    def incident_reference(self, key):
-        return key.incident.reference
 
 
 @admin.register(MatrixCell)

@@ -1,7 +1,5 @@
 """The REST API: validate the request, call the one service, answer with the incident."""
 
-import hashlib
-import json
 import re
 
 from drf_spectacular.types import OpenApiTypes
@@ -21,9 +19,10 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from core.api import API_PERMISSIONS, CONFLICT, ERROR, FIELD_ERRORS, JSONBodyParser
+from core.idempotency import idempotent
 from incidents import contact, selectors, services
 from incidents.events import event_message
-from incidents.models import ContactVia, IdempotencyKey, Incident, Priority
+from incidents.models import ContactVia, Incident, Priority
 from incidents.serializers import (
     CategorySerializer,
     EventMessageSerializer,
@@ -43,7 +42,6 @@ from incidents.serializers import (
 
 VIEW = ["incidents.view_incident"]
 CHANGE = ["incidents.change_incident"]
-IDEMPOTENCY_KEY_MAX_LENGTH = IdempotencyKey._meta.get_field("key").max_length
 # The version as an entity tag: "3", W/"3" or a bare 3.
 IF_MATCH = re.compile(r'(?:W/)?"(\d{1,10})"|(\d{1,10})')
 
@@ -78,19 +76,6 @@ def expected_version(request, body_version: int | None) -> int | None:
     if body_version is not None and body_version != version:
         raise ValidationError({"version": ["It differs from the If-Match header: send one."]})
     return version
-
-
-def idempotency(request) -> tuple[str, str]:
-    """The client's Idempotency-Key and the fingerprint of the body it came with."""
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if not key:
-        return "", ""
-    if len(key) > IDEMPOTENCY_KEY_MAX_LENGTH:
-        raise ValidationError(
-            {"Idempotency-Key": [f"Use at most {IDEMPOTENCY_KEY_MAX_LENGTH} characters."]}
-        )
-    canonical = json.dumps(request.data, sort_keys=True, separators=(",", ":"))
-    return key, hashlib.sha256(canonical.encode()).hexdigest()
 
 
 IF_MATCH_HEADER = OpenApiParameter(
@@ -234,40 +219,16 @@ class IncidentViewSet(
             201: IncidentDetailSerializer,
             400: FIELD_ERRORS,
             403: ERROR,
-            422: OpenApiResponse(ERROR, description="Idempotency-Key reused for another body."),
         },
-        parameters=[
-            OpenApiParameter(
-                "Idempotency-Key",
-                OpenApiTypes.STR,
-                OpenApiParameter.HEADER,
-                description="Retrying with the same key and body returns the first incident.",
-            ),
-            OpenApiParameter(
-                "Idempotent-Replayed",
-                OpenApiTypes.STR,
-                OpenApiParameter.HEADER,
-                response=[201],
-                description="“true” when this answer replays an earlier request's incident.",
-            ),
-            etag_header(201),
-        ],
+        parameters=[etag_header(201)],
         description="Log an incident; its priority is computed from the impact × urgency matrix.",
     )
+    @idempotent
     def create(self, request, *args, **kwargs):
-        key, fingerprint = idempotency(request)
         values = self._validated(IncidentInputSerializer)
-        logged = services.log_incident(
-            actor=request.user, idempotency_key=key, fingerprint=fingerprint, **values
-        )
-        incident = (
-            selectors.incident_detail(logged.incident.pk)
-            if logged.replayed
-            else selectors.detail_of_logged(logged.incident)
-        )
+        logged = services.log_incident(actor=request.user, **values)
+        incident = selectors.detail_of_logged(logged.incident)
         headers = {"Location": reverse("api-incident-detail", args=[incident.pk], request=request)}
-        if logged.replayed:
-            headers["Idempotent-Replayed"] = "true"
         return self._answer(incident, status_code=status.HTTP_201_CREATED, headers=headers)
 
     @extend_schema(
@@ -276,6 +237,7 @@ class IncidentViewSet(
         parameters=[IF_MATCH_HEADER, etag_header(200)],
         description="Edit details. Needs the version you read: a stale one is refused with 409.",
     )
+    @idempotent
     def partial_update(self, request, *args, **kwargs):
         incident = self.get_object()
         changes = self._validated(IncidentChangesSerializer, partial=True)
@@ -299,6 +261,7 @@ class IncidentViewSet(
         "change never meets the response target.",
     )
     @action(detail=True, methods=["post"], url_path="status")
+    @idempotent
     def change_status(self, request, pk=None):
         incident, body = self._action_input(StatusChangeSerializer)
         services.change_status(
@@ -312,6 +275,7 @@ class IncidentViewSet(
 
     @_change(ReprioritiseSerializer, "New impact and urgency; the priority is recomputed.")
     @action(detail=True, methods=["post"])
+    @idempotent
     def reprioritise(self, request, pk=None):
         incident, body = self._action_input(ReprioritiseSerializer)
         services.reprioritise(
@@ -326,6 +290,7 @@ class IncidentViewSet(
 
     @_change(LinkSerializer, "Link this call to the incident it is about.")
     @action(detail=True, methods=["post"])
+    @idempotent
     def link(self, request, pk=None):
         incident, body = self._action_input(LinkSerializer)
         services.link_to_parent(
@@ -339,6 +304,7 @@ class IncidentViewSet(
 
     @_change(ReasonSerializer, "Unlink this call from its parent incident, with a reason.")
     @action(detail=True, methods=["post"])
+    @idempotent
     def unlink(self, request, pk=None):
         incident, body = self._action_input(ReasonSerializer)
         services.unlink(
@@ -351,6 +317,7 @@ class IncidentViewSet(
 
     @_change(VersionedSerializer, "The details were read back to the caller, who agreed.")
     @action(detail=True, methods=["post"], url_path="confirm-details")
+    @idempotent
     def confirm_details(self, request, pk=None):
         incident, body = self._action_input(VersionedSerializer)
         services.confirm_details(

@@ -1,6 +1,5 @@
 """Page forms: they parse types and choices; the mandatory rules are the services' (one place)."""
 
-import hashlib
 import uuid
 
 from django import forms
@@ -112,11 +111,6 @@ class NewIncidentForm(forms.Form):
         data = dict(self.cleaned_data)
         data.pop("idempotency_key")
         return data
-
-    def fingerprint(self) -> str:
-        """A digest of what was posted, so the same key with other content is refused."""
-        posted = sorted((k, v) for k, v in self.data.items() if k not in {"csrfmiddlewaretoken"})
-        return hashlib.sha256(repr(posted).encode()).hexdigest()
 
 
 class StatusForm(forms.Form):

@@ -326,22 +326,6 @@ class IncidentEvent(models.Model):
         raise ValueError("The timeline is append-only: events cannot be deleted.")
 
 
-class IdempotencyKey(models.Model):
-    """Remembers which incident a client's Idempotency-Key created, so a retry replays it."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=255)
-    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the request body.")
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "key"], name="one_incident_per_key")]
-
-    def __str__(self):
-        return self.key
-
-
 class SlaTimer(models.Model):
     """An SLA clock: started at received_at, paused on hold, met by a real response."""
 

@@ -74,6 +74,7 @@ DATA_PROTECTION_OFFICER = [
 DPO_GROUP = "Data protection officer"
 # The Admin group may do everything in these apps (the reference data and the records)…
 ADMIN_APPS = [
+    "core",
     "incidents",
     "customer_care",
     "messaging",

@@ -8,18 +8,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from core import hooks, phones
-from core.errors import Conflict, IdempotencyMismatch, Invalid, InvalidTransition, NotPermitted
+from core.errors import Conflict, Invalid, InvalidTransition, NotPermitted
 from incidents import clock as timers
 from incidents import events, lifecycle, selectors
 from incidents.lifecycle import TimerKind
 from incidents.models import (
     Category,
     EventKind,
-    IdempotencyKey,
     ImpactLevel,
     Incident,
     MatrixCell,
@@ -117,7 +116,6 @@ def _fields_of(incident: Incident) -> dict:
 @dataclass(frozen=True)
 class Logged:
     incident: Incident
-    replayed: bool  # True when an Idempotency-Key retry returned the first incident
 
 
 def log_incident(
@@ -142,63 +140,17 @@ def log_incident(
     received_at: datetime | None = None,
     received_at_reason: str = "",
     parent: Incident | None = None,
-    idempotency_key: str = "",
-    fingerprint: str = "",
 ) -> Logged:
-    """Log a new incident (or replay the one an earlier request with this key logged)."""
-    # The incident's own fields, as given (everything but who and the retry key).
-    values = {
-        k: v for k, v in locals().items() if k not in {"actor", "idempotency_key", "fingerprint"}
-    }
-    if idempotency_key:
-        earlier = _replay(actor=actor, key=idempotency_key, fingerprint=fingerprint)
-        if earlier:
-            return earlier
+    """Log a new incident. A retried request is answered by the edge's idempotency
+    (core/idempotency.py), which runs this in the same transaction as the key."""
+    # The incident's own fields, as given (everything but who).
+    values = {k: v for k, v in locals().items() if k != "actor"}
     errors = {**_normalise_phone(values), **missing_fields(values)}
     if errors:
         raise Invalid(errors)
-    try:
-        with transaction.atomic():
-            incident = _create(actor=actor, values=values)
-            if idempotency_key:
-                IdempotencyKey.objects.create(
-                    user=actor, key=idempotency_key, fingerprint=fingerprint, incident=incident
-                )
-    except IntegrityError:
-        # A concurrent request with the same key won the race: answer with its incident.
-        earlier = idempotency_key and _replay(
-            actor=actor, key=idempotency_key, fingerprint=fingerprint
-        )
-        if not earlier:
-            raise
-        return earlier
-    return Logged(incident=incident, replayed=False)
-
-
-def _replay(*, actor, key: str, fingerprint: str) -> Logged | None:
-    earlier = IdempotencyKey.objects.select_related("incident").filter(user=actor, key=key).first()
-    if earlier is None:
-        return None
-    if earlier.created_at < _idempotency_horizon():
-        # Expired: the key may name a new request now.
-        earlier.delete()
-        return None
-    if earlier.fingerprint != fingerprint:
-        raise IdempotencyMismatch(
-            "This Idempotency-Key was already used for a different request. "
-            "Use a new key for a new incident."
-        )
-    return Logged(incident=earlier.incident, replayed=True)
-
-
-def _idempotency_horizon() -> datetime:
-    return timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
-
-
-def purge_expired_idempotency_keys() -> int:
-    """Forget retry keys older than their time to live; returns how many were removed."""
-    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=_idempotency_horizon()).delete()
-    return deleted
+    with transaction.atomic():
+        incident = _create(actor=actor, values=values)
+    return Logged(incident=incident)
 
 
 def _create(*, actor, values: dict) -> Incident:

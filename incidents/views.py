@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core import refusals
 from core.errors import DomainError, Invalid
+from core.idempotency import idempotent_page
 from incidents import contact, selectors, services
 from incidents.forms import (
     ConfirmForm,
@@ -85,16 +86,12 @@ def incident_list(request):
 
 
 @permission_required("incidents.add_incident", raise_exception=True)
+@idempotent_page
 def new_incident(request):
     form = NewIncidentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            logged = services.log_incident(
-                actor=request.user,
-                idempotency_key=form.cleaned_data["idempotency_key"],
-                fingerprint=form.fingerprint(),
-                **form.service_arguments(),
-            )
+            logged = services.log_incident(actor=request.user, **form.service_arguments())
         except Invalid as refused:
             refusals.add_to_form(form, refused)
         except DomainError as refused:
@@ -240,6 +237,7 @@ ACTIONS = {
 
 
 @require_POST
+@idempotent_page
 def incident_action(request, pk: int, action: str):
     return run_action(request, pk=pk, action=ACTIONS.get(action))
 

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from core import hooks
 from core.errors import InvalidTransition
+from core.idempotency import DELIVERY_QUEUED, note_pending
 from messaging import adapters
 from messaging.models import CLAIMABLE, DeliveryAttempt, DeliveryStatus, Message
 from messaging.rendering import header_line
@@ -81,6 +82,7 @@ def enqueue(
     message_id = message.pk
     # robust: the write already succeeded; a broker error must not reach the request.
     transaction.on_commit(lambda: _hand_out([message_id]), robust=True)
+    note_pending(DELIVERY_QUEUED)
     return message
 
 

@@ -39,6 +39,7 @@ from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
 from core.errors import InvalidTransition
+from core.models import IdempotencyKey
 from customer_care.models import (
     Closure,
     CustomerUpdate,
@@ -50,7 +51,7 @@ from dispatch.models import Broadcast, Dispatch
 from escalation.models import EscalationEvent
 from incidents import contact, events, timeline
 from incidents.lifecycle import CLOSED_STATUSES
-from incidents.models import EventKind, IdempotencyKey, Incident, IncidentEvent, RecordType
+from incidents.models import EventKind, Incident, IncidentEvent, RecordType
 from incidents.services import lock_incident, save_incident
 from messaging.models import DeliveryAttempt, Message
 from privacy.selectors import Subject, incidents_of
@@ -124,7 +125,7 @@ def _anonymise(*, incident_id: int, actor, because: str, extra: Subject | None) 
     rows += _care(incident, clean)
     rows += _outbox(incident, clean)
     rows += _dispatch_and_escalation(incident, clean)
-    IdempotencyKey.objects.filter(incident=incident).delete()
+    _retry_answers(incident)
     rows += _admin_log(incident, clean)
     events.record(
         incident=incident,
@@ -246,6 +247,14 @@ def _dispatch_and_escalation(incident: Incident, clean) -> int:
         + _rewrite(Broadcast.objects.filter(incident=incident), {"body": clean})
         + _rewrite(EscalationEvent.objects.filter(incident=incident), {"reason": clean})
     )
+
+
+def _retry_answers(incident: Incident) -> None:
+    """Stored answers of retry keys (core.IdempotencyKey) about the incident hold its caller
+    as the API showed them: deleted (a retry after this is a new request)."""
+    IdempotencyKey.objects.filter(
+        Q(path__contains=f"/incidents/{incident.pk}/") | Q(body__id=incident.pk)
+    ).delete()
 
 
 def _admin_log(incident: Incident, clean) -> int:

@@ -4,12 +4,11 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from core.errors import Conflict, IdempotencyMismatch, Invalid, InvalidTransition
+from core.errors import Conflict, Invalid, InvalidTransition
 from incidents import selectors, services
 from incidents.lifecycle import SLA_TIMERS
 from incidents.models import (
     EventKind,
-    IdempotencyKey,
     ImpactLevel,
     Incident,
     IncidentEvent,
@@ -107,28 +106,6 @@ def test_a_rolled_back_incident_publishes_nothing(
 
     assert callbacks == []
     assert not Incident.objects.exists()
-
-
-def test_a_retried_request_with_the_same_key_returns_the_first_incident(reference_data):
-    user = agent()
-    first = services.log_incident(
-        actor=user, idempotency_key="k1", fingerprint="abc", **call_details()
-    )
-
-    again = services.log_incident(
-        actor=user, idempotency_key="k1", fingerprint="abc", **call_details()
-    )
-
-    assert again.replayed and again.incident.pk == first.incident.pk
-    assert Incident.objects.count() == 1
-
-
-def test_the_same_key_with_a_different_request_is_refused(reference_data):
-    user = agent()
-    services.log_incident(actor=user, idempotency_key="k1", fingerprint="abc", **call_details())
-
-    with pytest.raises(IdempotencyMismatch):
-        services.log_incident(actor=user, idempotency_key="k1", fingerprint="xyz", **call_details())
 
 
 def test_stale_version_is_refused_with_conflict(reference_data):
@@ -299,30 +276,6 @@ def test_matrix_must_be_complete(reference_data):
 def test_received_at_defaults_to_now(reference_data):
     before = timezone.now()
     assert log().received_at >= before
-
-
-def test_an_expired_key_is_forgotten_and_may_name_a_new_request(reference_data):
-    user = agent()
-    first = services.log_incident(
-        actor=user, idempotency_key="k1", fingerprint="abc", **call_details()
-    )
-    IdempotencyKey.objects.update(created_at=timezone.now() - timedelta(days=2))
-
-    second = services.log_incident(
-        actor=user, idempotency_key="k1", fingerprint="xyz", **call_details()
-    )
-
-    assert not second.replayed and second.incident.pk != first.incident.pk
-
-
-def test_purge_removes_only_expired_keys(reference_data):
-    user = agent()
-    for key in ("old", "new"):
-        services.log_incident(actor=user, idempotency_key=key, fingerprint=key, **call_details())
-    IdempotencyKey.objects.filter(key="old").update(created_at=timezone.now() - timedelta(days=2))
-
-    assert services.purge_expired_idempotency_keys() == 1
-    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
 
 
 def test_a_matrix_save_over_a_newer_version_is_a_conflict(reference_data):

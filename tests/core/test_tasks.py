@@ -7,18 +7,23 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from django.utils import timezone
 
+from core.models import IdempotencyKey
+from core.tasks import purge_expired_idempotency_keys
 from incidentdesk.celery import app
-from incidents import services
-from incidents.models import IdempotencyKey
-from incidents.tasks import purge_expired_idempotency_keys
-from tests.factories import agent, call_details
+from tests.factories import agent
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_worker_purges_expired_idempotency_keys(reference_data):
+def test_the_worker_purges_expired_idempotency_keys():
     # given a retry key that expired yesterday
-    services.log_incident(actor=agent(), idempotency_key="old", fingerprint="f", **call_details())
-    IdempotencyKey.objects.update(created_at=timezone.now() - timedelta(days=2))
+    IdempotencyKey.objects.create(
+        user=agent(),
+        key="old",
+        method="POST",
+        path="/api/incidents/",
+        fingerprint="f",
+        created_at=timezone.now() - timedelta(days=2),
+    )
 
     # when beat's task goes through the broker to a worker
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
