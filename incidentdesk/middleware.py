@@ -1,13 +1,33 @@
+import logging
+
 from asgiref.sync import iscoroutinefunction, sync_to_async
 from axes.helpers import get_lockout_response
 from axes.middleware import AxesMiddleware
 from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.db import DatabaseError
 from django.http import JsonResponse
 from django.shortcuts import render
 
 from core.tokens import LockedOut
+
+logger = logging.getLogger(__name__)
+
+
+class SessionSavedAfterTheAnswer(SessionMiddleware):
+    """Django's session middleware, except that a failure to save the session after the
+    view (every request saves it: the idle deadline moves) never replaces the view's answer.
+    A write that committed must still say so (core/idempotency.py); the session keeps its
+    old deadline this once."""
+
+    def process_response(self, request, response):
+        try:
+            return super().process_response(request, response)
+        except DatabaseError:
+            logger.exception("Could not save the session after %s", request.path)
+            return response
 
 
 class PagesRequireLogin(LoginRequiredMiddleware):

@@ -67,7 +67,7 @@ MIDDLEWARE = [
     "incidentdesk.middleware.NoStore",
     "incidentdesk.middleware.PermissionsPolicy",
     "csp.middleware.CSPMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "incidentdesk.middleware.SessionSavedAfterTheAnswer",
     "django.middleware.common.CommonMiddleware",
     # Before CSRF, which reads the form: an oversized body or too many fields is a 413.
     "incidentdesk.middleware.RequestLimits",

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core import refusals
 from core.errors import DomainError
+from core.idempotency import idempotent_page
 from incidents import contact
 from incidents.models import ContactVia, ContactView, Incident, pk_from_reference
 from privacy import pdf, selectors, services
@@ -71,6 +72,7 @@ def export(request):
 
 @require_POST
 @permission_required("incidents.erase_personal_data", raise_exception=True)
+@idempotent_page
 def erase(request):
     form = EraseForm(request.POST)
     if not form.is_valid():

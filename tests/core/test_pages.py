@@ -20,6 +20,8 @@ pytestmark = pytest.mark.django_db
 # when repeated, and keys belong to a user).
 KEYLESS = {"registration/login.html", "base.html", "customer_care/survey.html"}
 KEYLESS_PREFIXES = ("admin/", "dispatch/status_link.html")
+# A download, not a write: sending it twice gives the file twice (each view logged).
+KEYLESS_FORMS = ('id="export-form"',)
 
 
 def _post_forms():
@@ -30,7 +32,8 @@ def _post_forms():
             continue
         text = template.read_text()
         for form in re.findall(r"<form[^>]*method=\"post\".*?</form>", text, flags=re.S):
-            yield name, form
+            if not any(mark in form for mark in KEYLESS_FORMS):
+                yield name, form
 
 
 @pytest.mark.parametrize(("template", "form"), list(_post_forms()))
