@@ -10,6 +10,7 @@ import logging
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+from prometheus_client import Counter
 
 from board import rows
 from incidents.events import event_message
@@ -17,6 +18,13 @@ from incidents.events import event_message
 logger = logging.getLogger(__name__)
 
 BOARD_GROUP = "board"
+
+# Shown on /metrics (incidentdesk/scrape.py): a rising count means boards live on resyncs.
+PUBLISH_FAILURES = Counter(
+    "incidentdesk_board_publish_failures_total",
+    "Board messages that could not be handed to the channel layer, by message type.",
+    ["message"],
+)
 
 
 def incident_group(incident_id: int) -> str:
@@ -56,6 +64,7 @@ def _send(message: dict, *, incident_id: int) -> None:
         # One async_to_sync for both groups: each call costs an event loop and a connection.
         async_to_sync(send_to_groups)({"type": "incident.event", "event": message})
     except Exception:
+        PUBLISH_FAILURES.labels(message="incident.event").inc()
         logger.exception("Could not publish event %s; boards will resync", message.get("id"))
 
 
@@ -65,4 +74,5 @@ def _send_board(message: dict) -> None:
             BOARD_GROUP, {"type": "board.message", "message": message}
         )
     except Exception:
+        PUBLISH_FAILURES.labels(message=message.get("type", "unknown")).inc()
         logger.exception("Could not publish a %s message; boards will resync", message.get("type"))
