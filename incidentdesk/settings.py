@@ -1,5 +1,6 @@
 """Settings, read once from the environment (and a .env file when present)."""
 
+import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -7,7 +8,9 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+# The folder holding templates/, static/ and .env: the checkout, or in the image (where the
+# project is installed into site-packages, not run from its source) /app.
+BASE_DIR = Path(os.environ.get("INCIDENTDESK_HOME") or Path(__file__).resolve().parent.parent)
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env")
