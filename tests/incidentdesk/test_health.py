@@ -1,9 +1,11 @@
 """/healthz, /readyz and beat's heartbeat, against the real PostgreSQL and Redis."""
 
+import io
 import socket
 import time
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db.migrations.recorder import MigrationRecorder
 
 from incidentdesk import health
@@ -109,3 +111,14 @@ def test_a_stale_beat_is_reported_without_failing_readiness(client, settings, he
     assert response.status_code == 200
     assert response.json()["beat"]["ok"] is False
     assert response.json()["beat"]["age_seconds"] > settings.BEAT_STALE_SECONDS
+
+
+def test_check_beat_fails_while_the_heartbeat_is_missing_and_passes_once_fresh(
+    heartbeat_cleared,
+):
+    with pytest.raises(CommandError, match="stale"):
+        call_command("check_beat")
+
+    health.record_heartbeat()
+
+    call_command("check_beat", stdout=io.StringIO())
