@@ -312,6 +312,9 @@ CELERY_BEAT_SCHEDULE["beat-heartbeat"] = {
     "options": {"expires": BEAT_HEARTBEAT_SECONDS},
 }
 
+# Of several beats on one Redis only the lock's holder sends; the others stand by.
+CELERY_BEAT_SCHEDULER = "incidentdesk.beat:LockedScheduler"
+
 # Redis with Sentinel: REDIS_SENTINELS="host1:26379,host2:26379" and the monitored master's
 # name. REDIS_URL then gives only the database number and password (its host is ignored).
 REDIS_SENTINELS = [

@@ -1,5 +1,5 @@
 """Celery's queues keep escalation apart from delivery and housekeeping; beat is guarded: a
-second beat is harmless and a dead one is noticed."""
+second beat stands by (and would be harmless if it sent), a dead one is noticed."""
 
 import os
 import subprocess
@@ -13,6 +13,7 @@ from django.db.models import Count
 
 from escalation.models import EscalationDue, EscalationEvent, Trigger
 from incidentdesk import health
+from incidentdesk.beat import STANDBY_RECHECK_SECONDS, LockedScheduler, lock_key
 from incidentdesk.celery import app
 from incidents import demo
 from incidents.models import ImpactLevel, Priority, UrgencyLevel
@@ -110,3 +111,32 @@ def test_two_beats_and_two_escalation_workers_fire_each_step_once(celery_process
     )
     assert not duplicates.exists()
     assert health.beat_status()["ok"] is True
+
+
+@pytest.fixture
+def beats(tmp_path):
+    with health.redis_client() as client:
+        client.delete(lock_key())
+    made = [
+        LockedScheduler(app=app, schedule_filename=str(tmp_path / f"s{n}"), lazy=True)
+        for n in (1, 2)
+    ]
+    yield made
+    with health.redis_client() as client:
+        client.delete(lock_key())
+
+
+def test_only_the_beat_holding_the_lock_sends_and_a_standby_takes_over(beats):
+    first, second = beats
+
+    assert first.hold_lock() is True
+    assert second.hold_lock() is False
+    assert first.hold_lock() is True  # renewed, still its own
+    assert second.tick() == STANDBY_RECHECK_SECONDS  # a standby sends nothing
+
+    # when the holder dies, its lock expires
+    with health.redis_client() as client:
+        client.delete(lock_key())
+
+    assert second.hold_lock() is True
+    assert first.hold_lock() is False
