@@ -314,6 +314,9 @@ CELERY_BEAT_SCHEDULE["beat-heartbeat"] = {
 
 # Of several beats on one Redis only the lock's holder sends; the others stand by.
 CELERY_BEAT_SCHEDULER = "incidentdesk.beat:LockedScheduler"
+# Beat answers `celery inspect ping -d celerybeat@<host>` while its loop ticks: the liveness
+# of the beat process itself (the heartbeat above checks beat → broker → worker end to end).
+CELERY_BEAT_ENABLE_REMOTE_CONTROL = True
 
 # Redis with Sentinel: REDIS_SENTINELS="host1:26379,host2:26379" and the monitored master's
 # name. REDIS_URL then gives only the database number and password (its host is ignored).
