@@ -15,7 +15,8 @@ the last one that was. Each server is warmed up first (imports, connections).
 
 Endpoints: POST /api/incidents/ with a token (the whole write path: one transaction,
 timeline event, escalation entry, publish on commit to Redis), and GET /incidents/ with a
-session (the incident list page). The database named in DATABASE_URL is created if missing.
+session (the incident list page, over --seed open incidents: every run starts from the same
+data). The database named in DATABASE_URL is created if missing and its incidents emptied.
 """
 
 import argparse
@@ -72,6 +73,20 @@ def setup() -> tuple[str, str]:
     client = Client()
     client.force_login(user)
     return token.key, client.cookies["sessionid"].value
+
+
+def reset_incidents(count: int) -> None:
+    """The same data for every run: `count` open incidents (the list page shows them), none
+    of the incidents an earlier POST run created."""
+    from django.db import connection
+
+    from tests.factories import log
+
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE incidents_incident CASCADE")
+    for n in range(count):
+        log(summary=f"Bench seed {n}", caller_phone=f"07700 8{n:05d}")
+    connection.close()
 
 
 def start_server(processes: int, threads: int) -> subprocess.Popen:
@@ -272,7 +287,13 @@ def load() -> str:
     return subprocess.run(["/usr/bin/uptime"], capture_output=True, text=True).stdout.strip()
 
 
+def _interrupt(signum, frame):
+    """SIGTERM stops the run like Ctrl+C, so the server it started is stopped too."""
+    raise KeyboardInterrupt
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _interrupt)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--processes", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--threads", type=int, default=4)
@@ -282,6 +303,7 @@ def main() -> None:
     parser.add_argument("--factor", type=float, default=1.25, help="each step's rate × this")
     parser.add_argument("--max-rate", type=float, default=2000)
     parser.add_argument("--endpoints", nargs="+", default=["post", "page"])
+    parser.add_argument("--seed", type=int, default=30, help="open incidents before each run")
     args = parser.parse_args()
 
     create_database()
@@ -295,6 +317,7 @@ def main() -> None:
     print(f"load before: {load()}", flush=True)
     for processes in args.processes:
         for key in args.endpoints:
+            reset_incidents(args.seed)
             server = start_server(processes, args.threads)
             try:
                 print(f"{targets[key].name}, {processes} process(es) × {args.threads} threads")

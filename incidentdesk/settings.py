@@ -354,6 +354,11 @@ if REDIS_SENTINELS:
         )
     ]
 
+# A persistent connection is checked before it is reused, so the first request after a
+# PostgreSQL restart reconnects instead of failing.
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
 # PgBouncer in transaction pooling mode hands each transaction to any server connection:
 # a server-side cursor (iterator() outside a transaction) or a prepared statement would
 # meet a different connection on its next statement.

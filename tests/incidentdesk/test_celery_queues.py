@@ -140,3 +140,12 @@ def test_only_the_beat_holding_the_lock_sends_and_a_standby_takes_over(beats):
 
     assert second.hold_lock() is True
     assert first.hold_lock() is False
+
+
+def test_a_beat_that_stops_cleanly_hands_the_lock_over_at_once(beats):
+    first, second = beats
+    assert first.hold_lock() is True
+
+    first.close()
+
+    assert second.hold_lock() is True
