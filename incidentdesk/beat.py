@@ -20,7 +20,9 @@ from incidentdesk import health
 logger = logging.getLogger(__name__)
 
 LOCK_SECONDS = 30
-STANDBY_RECHECK_SECONDS = 5
+# A standby (or a beat that lost Redis) asks again this often: a restarted Redis has no lock
+# at all, and the first beat to ask takes it.
+STANDBY_RECHECK_SECONDS = 1
 
 _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
