@@ -11,7 +11,9 @@ omission). A rate is "served without a backlog" when every request due in the st
 answered successfully within 1 s of the step's end, the latency did not grow during the
 step (median of its last quarter ≤ 2 × the first quarter's + 50 ms: a queue was not building
 up) and the p99 is under --p99-ms. The rates climb in steps until one is not; the knee is
-the last one that was. Each server is warmed up first (imports, connections).
+the last one that was. Each server is warmed up first (imports, connections). It also
+prints the server's CPU time per request and the ceiling that implies on idle cores, so a
+run on a busy machine can still be read.
 
 Endpoints: POST /api/incidents/ with a token (the whole write path: one transaction,
 timeline event, escalation entry, publish on commit to Redis), and GET /incidents/ with a
@@ -283,6 +285,14 @@ def find_knee(endpoint: Endpoint, rates: list[float], seconds: float, p99_ms: fl
     return knee, steps
 
 
+def server_cpu_seconds(server: subprocess.Popen) -> float:
+    """CPU time (user + system) of the gunicorn master and its workers so far."""
+    import psutil
+
+    master = psutil.Process(server.pid)
+    return sum(sum(p.cpu_times()[:2]) for p in [master, *master.children()])
+
+
 def load() -> str:
     return subprocess.run(["/usr/bin/uptime"], capture_output=True, text=True).stdout.strip()
 
@@ -314,6 +324,7 @@ def main() -> None:
         rate *= args.factor
     targets = endpoints(token, session)
     knees: dict[tuple, float] = {}
+    cpu: dict[tuple, float] = {}
     print(f"load before: {load()}", flush=True)
     for processes in args.processes:
         for key in args.endpoints:
@@ -321,10 +332,17 @@ def main() -> None:
             server = start_server(processes, args.threads)
             try:
                 print(f"{targets[key].name}, {processes} process(es) × {args.threads} threads")
-                knees[(key, processes)], _ = find_knee(
+                cpu_before = server_cpu_seconds(server)
+                knees[(key, processes)], steps = find_knee(
                     targets[key], rates, args.seconds, args.p99_ms
                 )
-                print(f"    load: {load()}", flush=True)
+                answered = sum(step["answered"] for step in steps)
+                cpu[(key, processes)] = (server_cpu_seconds(server) - cpu_before) / max(1, answered)
+                print(
+                    f"    server CPU per request {cpu[(key, processes)] * 1000:.1f} ms; "
+                    f"load: {load()}",
+                    flush=True,
+                )
             finally:
                 stop_server(server)
     print()
@@ -332,6 +350,16 @@ def main() -> None:
     print(f"{'endpoint':24}" + "".join(f"{p:>10} proc" for p in args.processes))
     for key in args.endpoints:
         row = "".join(f"{knees[(key, p)]:>15.0f}" for p in args.processes)
+        print(f"{targets[key].name:24}{row}")
+    # Each process runs Python code on one core at a time (the GIL): what the CPU alone
+    # allows, were the cores free, is processes ÷ CPU per request, capped by the cores.
+    cores = os.cpu_count() or 1
+    print(f"CPU-bound ceiling on {cores} free cores (min(processes, cores) ÷ CPU per request):")
+    for key in args.endpoints:
+        row = "".join(
+            f"{min(p, cores) / cpu[(key, p)]:>15.0f}" if cpu[(key, p)] else f"{'-':>15}"
+            for p in args.processes
+        )
         print(f"{targets[key].name:24}{row}")
     print(f"load after: {load()}")
 
