@@ -301,12 +301,30 @@ class CeleryStack:
         self.redis_module.stop(self.redis)
 
 
-def run_celery(args, interval: float, started: float, last: float) -> tuple[dict, list]:
-    """Run the stack until every deadline has passed and the due work is gone (or a minute
-    more); returns the commit time of each escalation event and what went wrong on purpose."""
+def wait_for_heartbeat(stack: "CeleryStack", timeout: float = 120) -> None:
+    """Beat's heartbeat has run on an escalation worker: the stack is up."""
+    import redis
+
+    key = f"{stack.env['CHANNELS_PREFIX']}:beat-heartbeat"
+    client = redis.Redis.from_url(stack.redis_url)
+    deadline = time.time() + timeout
+    while not client.get(key):
+        if time.time() > deadline:
+            raise SystemExit("The Celery workers and beat did not start")
+        time.sleep(0.5)
+    client.close()
+
+
+def run_celery(args, interval: float, spread) -> tuple[dict, list]:
+    """Start the stack, then the deadlines (`spread()` returns the last); run until every
+    deadline has passed and the due work is gone (or a minute more). Returns the commit time
+    of each escalation event and what went wrong on purpose."""
     from escalation.models import EscalationDue
 
     stack = CeleryStack(args.workers, interval)
+    wait_for_heartbeat(stack)
+    last = spread()
+    started = time.time()
     faults = []
     beat_at = started + args.spread / 3 if args.faults else None
     redis_at = started + args.spread / 2 if args.faults else None
@@ -365,15 +383,19 @@ def main() -> None:
     print(f"Setting up {args.incidents:,} open incidents …", flush=True)
     target = setup(args.incidents)
     idle = idle_sweep()
-    last = spread_deadlines(args.incidents, 5, args.spread, target)
-    connections.close_all()
+
+    def spread() -> float:
+        last = spread_deadlines(args.incidents, 5, args.spread, target)
+        connections.close_all()
+        return last
 
     mode = "Celery worker(s) and beat" if args.celery else "worker(s)"
     print(f"Sweeping every {interval:g} s with {args.workers} {mode} …", flush=True)
     faults: list[str] = []
     if args.celery:
-        commits, faults = run_celery(args, interval, time.time(), last)
+        commits, faults = run_celery(args, interval, spread)
     else:
+        last = spread()
         fork = multiprocessing.get_context("fork")
         ticks, results = fork.Queue(), fork.Queue()
         workers = [
