@@ -327,10 +327,9 @@ REDIS_SENTINELS = [
     )
 ]
 REDIS_SENTINEL_MASTER = env("REDIS_SENTINEL_MASTER", default="mymaster")
+REDIS_DB = int(urlsplit(REDIS_URL).path.strip("/") or 0)
+REDIS_PASSWORD = urlsplit(REDIS_URL).password
 if REDIS_SENTINELS:
-    _redis_url = urlsplit(REDIS_URL)
-    REDIS_DB = int(_redis_url.path.strip("/") or 0)
-    REDIS_PASSWORD = _redis_url.password
     CELERY_BROKER_URL = ";".join(f"sentinel://{host}:{port}" for host, port in REDIS_SENTINELS)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         **CELERY_BROKER_TRANSPORT_OPTIONS,
