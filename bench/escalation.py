@@ -322,14 +322,14 @@ def run_celery(args, interval: float, spread) -> tuple[dict, list]:
     from escalation.models import EscalationDue
 
     stack = CeleryStack(args.workers, interval)
-    wait_for_heartbeat(stack)
-    last = spread()
-    started = time.time()
     faults = []
-    beat_at = started + args.spread / 3 if args.faults else None
-    redis_at = started + args.spread / 2 if args.faults else None
-    next_kill = time.time() + args.kill_every if args.faults else None
     try:
+        wait_for_heartbeat(stack)
+        last = spread()
+        started = time.time()
+        beat_at = started + args.spread / 3 if args.faults else None
+        redis_at = started + args.spread / 2 if args.faults else None
+        next_kill = time.time() + args.kill_every if args.faults else None
         while time.time() < last + 15 or (
             time.time() < last + 75 and EscalationDue.objects.exists()
         ):
@@ -356,7 +356,13 @@ def run_celery(args, interval: float, spread) -> tuple[dict, list]:
     return commits, faults
 
 
+def _interrupt(signum, frame):
+    """SIGTERM stops the run like Ctrl+C, so the processes it started are stopped too."""
+    raise KeyboardInterrupt
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _interrupt)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--incidents", type=int, default=10_000)
     parser.add_argument("--spread", type=float, default=600, help="seconds the deadlines span")
