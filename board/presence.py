@@ -43,3 +43,9 @@ async def watching() -> tuple[int, bool]:
         count = len({m.split(b":", 1)[0] for m in members})
         previous = await client.getset(_key(":announced"), count)
     return count, previous is None or int(previous) != count
+
+
+async def connections() -> int:
+    """Board connections alive now, on every server (for /metrics)."""
+    async with redis.from_url(settings.REDIS_URL) as client:
+        return await client.zcount(_key(), time.time() - STALE_SECONDS, "+inf")

@@ -21,6 +21,7 @@ from asgiref.sync import async_to_sync
 from channels import DEFAULT_CHANNEL_LAYER
 from channels.layers import channel_layers, get_channel_layer
 from django.db import close_old_connections, connection, transaction
+from prometheus_client import Counter
 
 from board import rows
 from core.idempotency import LIVE_UPDATE_PENDING, note_pending
@@ -29,6 +30,13 @@ from incidents.events import event_message
 logger = logging.getLogger(__name__)
 
 BOARD_GROUP = "board"
+
+# Shown on /metrics (incidentdesk/scrape.py): a rising count means boards live on resyncs.
+PUBLISH_FAILURES = Counter(
+    "incidentdesk_board_publish_failures_total",
+    "Board messages that could not be handed to the channel layer, by message type.",
+    ["message"],
+)
 
 
 def incident_group(incident_id: int) -> str:
@@ -96,6 +104,7 @@ def _send(loop, layer, message: dict, *, incident_id: int) -> None:
             _group_send(layer, (BOARD_GROUP, incident_group(incident_id)), payload)
         )
     except Exception:
+        PUBLISH_FAILURES.labels(message="incident.event").inc()
         logger.exception("Could not publish event %s; boards will resync", message.get("id"))
 
 
@@ -110,6 +119,7 @@ def _send_board(loop, layer, message: dict) -> None:
             _group_send(layer, (BOARD_GROUP,), {"type": "board.message", "message": message})
         )
     except Exception:
+        PUBLISH_FAILURES.labels(message=message.get("type", "unknown")).inc()
         logger.exception("Could not publish a %s message; boards will resync", message.get("type"))
 
 

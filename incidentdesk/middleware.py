@@ -12,6 +12,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 
 from core.tokens import LockedOut
+from incidentdesk import health, scrape
 
 logger = logging.getLogger(__name__)
 
@@ -153,3 +154,17 @@ class LockoutResponse(AxesMiddleware):
 
 def _locked_out(request) -> bool:
     return settings.AXES_ENABLED and bool(getattr(request, "axes_locked_out", None))
+
+
+class Probes:
+    """Answers /healthz, /readyz and /metrics before any other middleware: before the host
+    check (kubelets and Prometheus call a pod by its IP, which ALLOWED_HOSTS does not
+    list), sessions and login. Nothing else is served on these paths."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.views = {"/healthz": health.healthz, "/readyz": health.readyz, "/metrics": scrape.view}
+
+    def __call__(self, request):
+        view = self.views.get(request.path_info)
+        return view(request) if view else self.get_response(request)

@@ -1,5 +1,6 @@
 """Settings, read once from the environment (and a .env file when present)."""
 
+import os
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -7,8 +8,11 @@ from urllib.parse import urlsplit
 import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+# The folder holding templates/, static/ and .env: the checkout, or in the image (where the
+# project is installed into site-packages, not run from its source) /app.
+BASE_DIR = Path(os.environ.get("INCIDENTDESK_HOME") or Path(__file__).resolve().parent.parent)
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env")
@@ -441,3 +445,109 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_6
 DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=1000)
 # Phone numbers are stored in E.164; numbers written without +country are read in this region.
 PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="GB")
+
+# --- Deployment and operations (issue 13; docs/deployment.md) ---
+# Three Celery queues, each with its own workers in production, so a slow SMS gateway
+# (delivery) or a long purge (housekeeping) can never hold up an escalation sweep. A worker
+# started without -Q consumes all three (dev.py run, the tests).
+CELERY_QUEUE_ESCALATION = "escalation"
+CELERY_QUEUE_DELIVERY = "delivery"
+CELERY_QUEUE_HOUSEKEEPING = "housekeeping"
+CELERY_TASK_QUEUES = [
+    Queue(name)
+    for name in (CELERY_QUEUE_ESCALATION, CELERY_QUEUE_DELIVERY, CELERY_QUEUE_HOUSEKEEPING)
+]
+CELERY_TASK_DEFAULT_QUEUE = CELERY_QUEUE_HOUSEKEEPING
+CELERY_TASK_ROUTES = {
+    "escalation.*": {"queue": CELERY_QUEUE_ESCALATION},
+    # The heartbeat runs where the sweep runs: a fresh one proves beat, the broker and an
+    # escalation worker are all alive.
+    "incidentdesk.beat_heartbeat": {"queue": CELERY_QUEUE_ESCALATION},
+    "messaging.deliver": {"queue": CELERY_QUEUE_DELIVERY},
+    # Everything else (the outbox sweep, purges, auto-close) is housekeeping: the default.
+}
+# Beat's heartbeat: a task every BEAT_HEARTBEAT_SECONDS records the time in Redis; /readyz
+# and /metrics report its age, and an age above BEAT_STALE_SECONDS means beat (or every
+# escalation worker) is down: nothing is sweeping.
+BEAT_HEARTBEAT_SECONDS = env.float("BEAT_HEARTBEAT_SECONDS", default=10.0)
+BEAT_STALE_SECONDS = env.float("BEAT_STALE_SECONDS", default=60.0)
+CELERY_BEAT_SCHEDULE["beat-heartbeat"] = {
+    "task": "incidentdesk.beat_heartbeat",
+    "schedule": BEAT_HEARTBEAT_SECONDS,
+    "options": {"expires": BEAT_HEARTBEAT_SECONDS},
+}
+
+# Of several beats on one Redis only the lock's holder sends; the others stand by.
+CELERY_BEAT_SCHEDULER = "incidentdesk.beat:LockedScheduler"
+# Beat answers `celery inspect ping -d celerybeat@<host>` while its loop ticks: the liveness
+# of the beat process itself (the heartbeat above checks beat → broker → worker end to end).
+CELERY_BEAT_ENABLE_REMOTE_CONTROL = True
+
+# Redis with Sentinel: REDIS_SENTINELS="host1:26379,host2:26379" and the monitored master's
+# name. REDIS_URL then gives only the database number and password (its host is ignored).
+REDIS_SENTINELS = [
+    (host, int(port))
+    for host, _, port in (
+        entry.rpartition(":") for entry in env.list("REDIS_SENTINELS", default=[])
+    )
+]
+REDIS_SENTINEL_MASTER = env("REDIS_SENTINEL_MASTER", default="mymaster")
+REDIS_DB = int(urlsplit(REDIS_URL).path.strip("/") or 0)
+REDIS_PASSWORD = urlsplit(REDIS_URL).password
+if REDIS_SENTINELS:
+    CELERY_BROKER_URL = ";".join(f"sentinel://{host}:{port}" for host, port in REDIS_SENTINELS)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        **CELERY_BROKER_TRANSPORT_OPTIONS,
+        "master_name": REDIS_SENTINEL_MASTER,
+        "db": REDIS_DB,
+        **({"password": REDIS_PASSWORD} if REDIS_PASSWORD else {}),
+    }
+    # channels_redis builds a SentinelConnectionPool from a host with "sentinels" and
+    # "master_name"; the other keys go to the pool, as they do for a plain address.
+    CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [
+        {
+            **{k: v for k, v in host.items() if k != "address"},
+            "sentinels": REDIS_SENTINELS,
+            "master_name": REDIS_SENTINEL_MASTER,
+            "db": REDIS_DB,
+            **({"password": REDIS_PASSWORD} if REDIS_PASSWORD else {}),
+        }
+        for host in (
+            h if isinstance(h, dict) else {"address": h}
+            for h in CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]
+        )
+    ]
+
+# A persistent connection is checked before it is reused, so the first request after a
+# PostgreSQL restart reconnects instead of failing.
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# PgBouncer in transaction pooling mode hands each transaction to any server connection:
+# a server-side cursor (iterator() outside a transaction) or a prepared statement would
+# meet a different connection on its next statement.
+if env.bool("DATABASE_PGBOUNCER", default=False) and DATABASES["default"]["ENGINE"].endswith(
+    "postgresql"
+):
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
+
+# Static files: the image runs collectstatic with STATIC_MANIFEST=true, so pages link hashed,
+# pre-compressed files WhiteNoise can cache forever. Off (the default) for runs without
+# collectstatic output (dev.py run, a checkout), which serve from the app folders.
+if env.bool("STATIC_MANIFEST", default=False):
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    WHITENOISE_USE_FINDERS = False
+
+# /metrics (Prometheus): with METRICS_TOKEN set, a scrape must send "Authorization: Bearer
+# <token>"; the reverse proxy refuses /metrics from outside in any case.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# Outermost: probes and scrapes answer before the host check, sessions and login; every
+# other request is timed by its view.
+MIDDLEWARE = ["incidentdesk.middleware.Probes", "incidentdesk.metrics.RequestMetrics", *MIDDLEWARE]
+# channels_redis reports channels over capacity (messages dropped) only in this INFO line.
+LOGGING["handlers"]["channel_layer_drops"] = {"class": "incidentdesk.metrics.ChannelLayerDrops"}
+LOGGING["loggers"]["channels_redis.core"] = {"level": "INFO", "handlers": ["channel_layer_drops"]}
