@@ -47,8 +47,11 @@ def test_a_supervisor_dispatches_from_the_board_and_the_other_board_shows_it_liv
 
     # when Sue, having briefed the plumber by radio, dispatches it
     sue.get_by_label("I have briefed them by radio or phone just now").check()
-    first.get_by_role("button", name="Dispatch FAC-1").click()
+    with sue.expect_request(lambda r: r.method == "POST" and "/dispatches/" in r.url) as sent:
+        first.get_by_role("button", name="Dispatch FAC-1").click()
     sue.locator("#board-notice", has_text=f"FAC-1 dispatched to {leak.reference}").wait_for()
+    # (safe to send again after a lost answer: the write carries its retry key)
+    assert sent.value.headers.get("idempotency-key")
 
     # then Sam, a moment late, is told why his dispatch was not made
     sam.locator("#recommendations li").first.get_by_role("button", name="Dispatch FAC-1").click()

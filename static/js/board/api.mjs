@@ -14,9 +14,19 @@ export function errorText(status, body, otherwise) {
   return otherwise || `Refused (error ${status}).`;
 }
 
-export async function call(url, { method = "GET", json, refused } = {}) {
+// A new Idempotency-Key (docs: README, "Retry-safe writes"). getRandomValues, not
+// randomUUID: a board served over plain http on the centre's network is not a secure context.
+export function newKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// `key`: the write's Idempotency-Key; the same action sent again (after a lost answer, a
+// double click) sends the same key, so the server does it once and replays the answer.
+export async function call(url, { method = "GET", json, refused, key } = {}) {
   const headers = method === "GET" ? {} : { "X-CSRFToken": csrfToken() };
   if (json !== undefined) headers["Content-Type"] = "application/json";
+  if (key) headers["Idempotency-Key"] = key;
   const response = await fetch(url, {
     method,
     credentials: "same-origin",

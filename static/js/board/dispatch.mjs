@@ -1,7 +1,7 @@
 // Dispatch from the board: a modal dialog with the API's recommendations; the incident's
 // standard briefing is sent (the incident page is where to edit it or pick another
 // channel). The dialog lives outside the table, so live row updates never touch it.
-import { call } from "./api.mjs";
+import { call, newKey } from "./api.mjs";
 import { el } from "./dom.mjs";
 
 export function createDispatch({ notice }) {
@@ -24,10 +24,12 @@ export function createDispatch({ notice }) {
     error.hidden = !text;
   }
 
+  let attempt = "";
   const refused = (status) => (status === 403 ? "You may not dispatch resources." : `The dispatch was not made (error ${status}).`);
 
   async function open(row, button) {
     dispatching = row;
+    attempt = newKey(); // this dialog's writes: sending the same choice again repeats nothing
     opener = button;
     $("dispatch-title").textContent = `Dispatch to ${row.reference}`;
     $("dispatch-incident").textContent = `${row.priority.code} · ${row.category.name} · ${row.summary} — ${row.location}`;
@@ -66,10 +68,12 @@ export function createDispatch({ notice }) {
     const row = dispatching;
     showError("");
     button.disabled = true;
+    const voice = $("dispatch-voice").checked;
     try {
       await call(`/api/incidents/${row.id}/dispatches/`, {
         method: "POST",
-        json: { resource: rec.resource.id, channel: rec.channel, briefed_by_voice: $("dispatch-voice").checked },
+        json: { resource: rec.resource.id, channel: rec.channel, briefed_by_voice: voice },
+        key: `${attempt}-${rec.resource.id}-${rec.channel}-${voice ? "voice" : "sent"}`,
         refused,
       }).catch(async (failed) => {
         if (failed.status === 409) await loadRecommendations(row); // someone was quicker

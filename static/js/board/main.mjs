@@ -168,8 +168,10 @@ async function acknowledge(row, button) {
   button.disabled = true;
   const current = state.rows.get(row.id) || row;
   try {
-    await call(current.alerts[0].ack_url, {
+    const alert = current.alerts[0];
+    await call(alert.ack_url, {
       method: "POST",
+      key: `acknowledge-${alert.id}`, // one alert is acknowledged once, however often clicked
       refused: (status) => (status === 403 ? "You may not acknowledge escalations." : `Not acknowledged (error ${status}).`),
     });
     notice(`Escalation on ${row.reference} acknowledged.`);
