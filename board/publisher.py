@@ -20,6 +20,7 @@ import threading
 from asgiref.sync import async_to_sync
 from channels import DEFAULT_CHANNEL_LAYER
 from channels.layers import channel_layers, get_channel_layer
+from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from prometheus_client import Counter
 
@@ -161,18 +162,25 @@ class _Sender:
         # (async_to_sync made a loop, and connections, per message); and a layer of its own,
         # built from the same settings, whose connections belong to this loop alone.
         loop = asyncio.new_event_loop()
-        layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
+        layer, built_from = None, None
         while True:
             send, args, kwargs = jobs.get()
-            if send is None:
-                args[0].set()
-            else:
-                send(loop, layer, *args, **kwargs)
-            if jobs.empty():
-                # Kept open while busy, closed when idle: nothing closes a thread's
-                # connection at the end of a request, and a test database cannot be
-                # dropped while one is open.
-                connection.close()
+            # Nothing may end this thread: every later event of the process would wait here.
+            try:
+                if settings.CHANNEL_LAYERS is not built_from:  # (changed only by tests)
+                    built_from = settings.CHANNEL_LAYERS
+                    layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
+                if send is None:
+                    args[0].set()
+                else:
+                    send(loop, layer, *args, **kwargs)
+                if jobs.empty():
+                    # Kept open while busy, closed when idle: nothing closes a thread's
+                    # connection at the end of a request, and a test database cannot be
+                    # dropped while one is open.
+                    connection.close()
+            except Exception:
+                logger.exception("The board publisher's thread failed a job; it goes on")
 
 
 _sender = _Sender()

@@ -109,6 +109,7 @@ def test_a_failed_publish_is_counted(settings, django_capture_on_commit_callback
 
     with django_capture_on_commit_callbacks(execute=True):
         publisher.publish_board({"type": "resource", "resource": {}})
+    assert publisher.wait_until_sent()  # the publisher's thread sends it (and fails)
 
     assert sample("incidentdesk_board_publish_failures_total", message="resource") == before + 1
 
