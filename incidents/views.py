@@ -51,6 +51,11 @@ def priority_colours(request):
 
 @require_GET
 def home(request):
+    """Where a sign-in lands: the incident list, or the wall board for a board-only login
+    (the Kiosk role), which may not see the list."""
+    user = request.user
+    if user.has_perm("incidents.view_board") and not user.has_perm("incidents.view_incident"):
+        return redirect(f"{reverse('board:board')}?wall=1")
     return redirect("incidents:list")
 
 

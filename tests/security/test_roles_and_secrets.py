@@ -189,6 +189,23 @@ def test_the_kiosk_role_sees_the_board_and_nothing_else():
     assert not supervisor().has_perm("knox.view_authtoken")
 
 
+@pytest.mark.parametrize(
+    ("role", "landing"), [("Kiosk", "/board/?wall=1"), ("Agent", "/incidents/")]
+)
+def test_a_sign_in_lands_where_the_role_may_look(role, landing):
+    user = UserFactory(role=role)
+    user.set_password("a-long-pass-phrase")
+    user.save()
+    client = Client()
+
+    signed_in = client.post(
+        "/login/", {"username": user.username, "password": "a-long-pass-phrase"}, follow=True
+    )
+
+    assert signed_in.redirect_chain[-1][0] == landing
+    assert signed_in.status_code == 200
+
+
 def test_tokens_made_before_the_upgrade_are_hashed_and_keep_working():
     # given a token in DRF's old table, key in clear, as the previous version made it
     from django.apps import apps
