@@ -260,8 +260,11 @@ def idempotent_page(view):
                     mine.save(update_fields=["status_code", "headers"])
         finally:
             _pending.reset(token)
-        if pending:
-            messages.info(request, "Still to happen: " + ", ".join(pending) + ".")
+        # A person is told what they may wait for; the board's live update always follows
+        # the answer by a moment (board/publisher.py), so a page does not mention it.
+        waiting = [what for what in pending if what != LIVE_UPDATE_PENDING]
+        if waiting:
+            messages.info(request, "Still to happen: " + ", ".join(waiting) + ".")
         return response
 
     wrapper.idempotent = True
