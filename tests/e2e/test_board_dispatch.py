@@ -2,6 +2,7 @@
 other's board shows it live; the second, a moment too late, is told why not."""
 
 import pytest
+from playwright.sync_api import expect
 
 from dispatch.demo import install_channel_rules
 from dispatch.models import Dispatch
@@ -75,8 +76,8 @@ def test_a_supervisor_dispatches_from_the_board_and_the_other_board_shows_it_liv
 
     # and "Unassigned only" leaves the call nobody is on yet
     sam.get_by_label("Unassigned only").check()
-    assert row(sam, "Water through the ceiling").count() == 0
-    assert row(sam, "Dripping tap in the staff room").count() == 1
+    expect(row(sam, "Water through the ceiling")).to_have_count(0)
+    expect(row(sam, "Dripping tap in the staff room")).to_have_count(1)
     sam.get_by_label("Unassigned only").uncheck()
     screenshot(sam, "board-after-dispatch")
 
