@@ -2,6 +2,7 @@ import os
 
 import pytest
 
+from board import publisher
 from incidents import demo
 
 # Shared fixtures kept in their own modules.
@@ -28,6 +29,14 @@ def pytest_sessionstart(session):
         problems.append("REDIS_URL is not set (the embedded Redis would be used)")
     if problems:
         pytest.exit("CI=true but " + "; ".join(problems), returncode=3)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item, nextitem):
+    """Before any fixture is torn down: the board publisher's thread may still be reading a
+    row that a transactional test's flush is about to truncate, and the two deadlock. Let
+    it finish what the test committed first."""
+    publisher.wait_until_sent()
 
 
 @pytest.fixture
