@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/id_board_snapshot_bench")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/4")
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
+os.environ.setdefault("ALLOW_CONSOLE_EMAIL", "true")  # a benchmark sends no real email
 os.environ["HTTPS"] = "false"
 os.environ["LOG_LEVEL"] = "WARNING"
 

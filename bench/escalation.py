@@ -32,6 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "incidentdesk.settings")
 os.environ.setdefault("SECRET_KEY", "benchmark-only")
+os.environ.setdefault("ALLOW_CONSOLE_EMAIL", "true")  # a benchmark sends no real email
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/id_escalation_bench")
 
 

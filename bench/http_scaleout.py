@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "incidentdesk.settings")
 os.environ.setdefault("SECRET_KEY", "benchmark-only")
+os.environ.setdefault("ALLOW_CONSOLE_EMAIL", "true")  # a benchmark sends no real email
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/id_http_bench")
 os.environ.setdefault("HTTPS", "false")
 PORT = 8790
